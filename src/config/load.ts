@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ConfigError } from '../errors/config-error.js';
+import { type Config, envSchema } from './schema.js';
+
+const DEV_KEY_FILE = '.lanyard/dev-master-key';
+
+/**
+ * Reads and validates the whole configuration once, at start. The first bad value stops the start with
+ * a ConfigError naming the variable; its value is not echoed, since it may be a secret.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { devKeyFile?: string } = {}): Config {
+  // An empty variable means "not set": shells and compose files often export KEY= by accident.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(String(issue.path[0] ?? 'environment'), issue.message);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  if (e.SCIM_TOKEN_DEFAULT_TTL > e.SCIM_TOKEN_MAX_TTL) {
+    throw new ConfigError('SCIM_TOKEN_DEFAULT_TTL', 'is longer than SCIM_TOKEN_MAX_TTL');
+  }
+  let masterKey = e.LANYARD_MASTER_KEY;
+  if (!masterKey) {
+    if (production) throw new ConfigError('LANYARD_MASTER_KEY', 'is required when NODE_ENV=production');
+    masterKey = developmentMasterKey(opts.devKeyFile ?? DEV_KEY_FILE);
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://${e.HOST === '0.0.0.0' ? '127.0.0.1' : e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
+    databaseUrl: e.DATABASE_URL,
+    databasePoolMax: e.DATABASE_POOL_MAX,
+    statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+    redisUrl: e.REDIS_URL,
+    masterKey,
+    logLevel: e.LOG_LEVEL,
+    production,
+    scim: {
+      maxBodyBytes: e.SCIM_MAX_BODY_BYTES,
+      maxResults: e.SCIM_MAX_RESULTS,
+      tokenDefaultTtlMs: e.SCIM_TOKEN_DEFAULT_TTL,
+      tokenMaxTtlMs: e.SCIM_TOKEN_MAX_TTL,
+    },
+    trustProxy: e.TRUST_PROXY,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+  };
+}
+
+/** A key kept beside the checkout so a developer's encrypted secrets survive restarts. Never used in production. */
+function developmentMasterKey(file: string): Buffer {
+  try {
+    const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+    if (key.length === 32) return key;
+    throw new ConfigError('LANYARD_MASTER_KEY', `${file} does not hold 32 base64-encoded bytes; delete it or set the variable`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const key = randomBytes(32);
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+  return key;
+}

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+/**
+ * Every setting Lanyard reads, its environment variable, and its default. This is the one place defaults
+ * live; the README's configuration table mirrors it.
+ */
+const duration = (name: string) =>
+  z.string().transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === null) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration such as 90d, 12h or 30m, got "${text}"` });
+      return z.NEVER;
+    }
+    return ms;
+  }).describe(name);
+
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const url = (protocols: readonly string[]) =>
+  z.string().refine((text) => {
+    try {
+      return protocols.includes(new URL(text).protocol);
+    } catch {
+      return false;
+    }
+  }, `expected a URL with scheme ${protocols.map((p) => p.replace(':', '')).join(' or ')}`);
+
+const masterKey = z
+  .string()
+  .refine((text) => /^[A-Za-z0-9+/]{43}=$/.test(text) && Buffer.from(text, 'base64').length === 32, {
+    message: 'expected 32 random bytes, base64-encoded (openssl rand -base64 32)',
+  })
+  .transform((text) => Buffer.from(text, 'base64'));
+
+export const envSchema = z.object({
+  /** Port the HTTP service listens on. */
+  PORT: integer(0, 65535).default(8080),
+  /** Address to bind; 127.0.0.1 by default so nothing is exposed until a proxy or operator says so. */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** Base URL clients reach Lanyard at; used in `meta.location` and the SCIM base URLs Lanyard prints. */
+  PUBLIC_BASE_URL: url(['http:', 'https:']).optional(),
+  /** PostgreSQL connection of the schema owner: creates the database if missing and runs migrations. */
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/lanyard'),
+  /** Connections per process. */
+  DATABASE_POOL_MAX: integer(1, 200).default(10),
+  /** Upper bound on any one statement, so a pathological filter cannot hold a connection. */
+  DATABASE_STATEMENT_TIMEOUT_MS: integer(100, 600_000).default(15_000),
+  /** Redis for job queues (from issue 3 on) and readiness. */
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  /**
+   * 32 random bytes, base64: the key that encrypts connector secrets. Required in production; elsewhere a
+   * development key is created once in `.lanyard/dev-master-key` if none is given.
+   */
+  LANYARD_MASTER_KEY: masterKey.optional(),
+  /** pino level. */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  NODE_ENV: z.string().default('development'),
+  /** Largest SCIM request body accepted; larger gets 413. */
+  SCIM_MAX_BODY_BYTES: integer(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  /** Largest page a list or search returns (`count` is capped here and advertised as `filter.maxResults`). */
+  SCIM_MAX_RESULTS: integer(1, 10_000).default(1000),
+  /** Lifetime of a SCIM bearer token when `--ttl` is not given. */
+  SCIM_TOKEN_DEFAULT_TTL: duration('SCIM_TOKEN_DEFAULT_TTL').default(parseDuration('90d')!),
+  /** Longest lifetime a SCIM bearer token may be issued with: no token is unbounded. */
+  SCIM_TOKEN_MAX_TTL: duration('SCIM_TOKEN_MAX_TTL').default(parseDuration('400d')!),
+  /** Express `trust proxy`, so request logs carry the client address behind a load balancer. */
+  TRUST_PROXY: z.string().default('loopback'),
+  /** How long a stopping process waits for in-flight requests. */
+  SHUTDOWN_GRACE_MS: integer(0, 600_000).default(10_000),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  publicBaseUrl: string;
+  databaseUrl: string;
+  databasePoolMax: number;
+  statementTimeoutMs: number;
+  redisUrl: string;
+  masterKey: Buffer;
+  logLevel: Env['LOG_LEVEL'];
+  production: boolean;
+  scim: {
+    maxBodyBytes: number;
+    maxResults: number;
+    tokenDefaultTtlMs: number;
+    tokenMaxTtlMs: number;
+  };
+  trustProxy: string;
+  shutdownGraceMs: number;
+}

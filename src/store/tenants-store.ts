@@ -1,0 +1,46 @@
+import type { Tenant, TenantStatus } from '../tenants/tenant.js';
+import type { Queryable } from './pool.js';
+
+interface TenantRow {
+  id: string;
+  slug: string;
+  name: string;
+  status: TenantStatus;
+  created_at: Date;
+}
+
+const COLUMNS = 'id, slug, name, status, created_at';
+
+function toTenant(row: TenantRow): Tenant {
+  return { id: row.id, slug: row.slug, name: row.name, status: row.status, createdAt: row.created_at };
+}
+
+export async function insertTenant(db: Queryable, slug: string, name: string): Promise<Tenant | null> {
+  const { rows } = await db.query<TenantRow>(
+    `INSERT INTO tenants (slug, name) VALUES ($1, $2) ON CONFLICT (slug) DO NOTHING RETURNING ${COLUMNS}`,
+    [slug, name],
+  );
+  return rows[0] ? toTenant(rows[0]) : null;
+}
+
+export async function findTenantBySlug(db: Queryable, slug: string, opts: { lock?: boolean } = {}): Promise<Tenant | null> {
+  const { rows } = await db.query<TenantRow>(
+    `SELECT ${COLUMNS} FROM tenants WHERE slug = $1${opts.lock ? ' FOR UPDATE' : ''}`,
+    [slug],
+  );
+  return rows[0] ? toTenant(rows[0]) : null;
+}
+
+export async function listTenants(db: Queryable): Promise<Tenant[]> {
+  const { rows } = await db.query<TenantRow>(`SELECT ${COLUMNS} FROM tenants ORDER BY slug`);
+  return rows.map(toTenant);
+}
+
+export async function updateTenantStatus(db: Queryable, id: string, status: TenantStatus): Promise<void> {
+  await db.query('UPDATE tenants SET status = $2, updated_at = now() WHERE id = $1', [id, status]);
+}
+
+/** Points row-level security at this tenant for the rest of the transaction. */
+export async function enterTenant(db: Queryable, tenantId: string): Promise<void> {
+  await db.query(`SELECT set_config('lanyard.tenant_id', $1, true)`, [tenantId]);
+}

@@ -1,0 +1,55 @@
+import type pg from 'pg';
+import type { Queryable } from './pool.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(text: string): boolean {
+  return UUID.test(text);
+}
+
+export interface TxOptions {
+  readOnly?: boolean;
+}
+
+/**
+ * Runs `work` in one transaction whose row-level-security context is `tenantId`: every tenant-scoped
+ * table shows and accepts only that tenant's rows. The context is transaction-local, so a pooled
+ * connection never carries it into someone else's request.
+ */
+export async function inTenantTx<T>(
+  pool: pg.Pool,
+  tenantId: string,
+  work: (db: Queryable) => Promise<T>,
+  opts: TxOptions = {},
+): Promise<T> {
+  // Checked here because the id is inlined: BEGIN and set_config travel in one round trip that way.
+  if (!isUuid(tenantId)) throw new Error('tenant id is not a uuid');
+  return inTx(pool, work, `SELECT set_config('lanyard.tenant_id', '${tenantId}', true)`, opts);
+}
+
+/** A transaction outside any tenant: only the tables without row-level security are visible. */
+export async function inTx<T>(
+  pool: pg.Pool,
+  work: (db: Queryable) => Promise<T>,
+  prelude = '',
+  opts: TxOptions = {},
+): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query(`BEGIN${opts.readOnly ? ' READ ONLY' : ''};${prelude}`);
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    try {
+      await client.query('ROLLBACK');
+    } catch (rollbackErr) {
+      broken = rollbackErr as Error;
+    }
+    throw err;
+  } finally {
+    // A connection that could not roll back is in an unknown state: drop it instead of reusing it.
+    client.release(broken);
+  }
+}
