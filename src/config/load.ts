@@ -23,7 +23,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { devKeyF
   if (e.SCIM_TOKEN_DEFAULT_TTL > e.SCIM_TOKEN_MAX_TTL) {
     throw new ConfigError('SCIM_TOKEN_DEFAULT_TTL', 'is longer than SCIM_TOKEN_MAX_TTL');
   }
-  let masterKey = e.LANYARD_MASTER_KEY;
+  let masterKey: Buffer | undefined = e.LANYARD_MASTER_KEY;
   if (!masterKey) {
     if (production) throw new ConfigError('LANYARD_MASTER_KEY', 'is required when NODE_ENV=production');
     masterKey = developmentMasterKey(opts.devKeyFile ?? DEV_KEY_FILE);
@@ -42,6 +42,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { devKeyF
     scim: {
       maxBodyBytes: e.SCIM_MAX_BODY_BYTES,
       maxResults: e.SCIM_MAX_RESULTS,
+      defaultCount: Math.min(e.SCIM_DEFAULT_COUNT, e.SCIM_MAX_RESULTS),
       tokenDefaultTtlMs: e.SCIM_TOKEN_DEFAULT_TTL,
       tokenMaxTtlMs: e.SCIM_TOKEN_MAX_TTL,
     },

@@ -60,6 +60,8 @@ export const envSchema = z.object({
   SCIM_MAX_BODY_BYTES: integer(1024, 64 * 1024 * 1024).default(1024 * 1024),
   /** Largest page a list or search returns (`count` is capped here and advertised as `filter.maxResults`). */
   SCIM_MAX_RESULTS: integer(1, 10_000).default(1000),
+  /** Page size of a list or search that names no `count`. */
+  SCIM_DEFAULT_COUNT: integer(1, 10_000).default(100),
   /** Lifetime of a SCIM bearer token when `--ttl` is not given. */
   SCIM_TOKEN_DEFAULT_TTL: duration('SCIM_TOKEN_DEFAULT_TTL').default(parseDuration('90d')!),
   /** Longest lifetime a SCIM bearer token may be issued with: no token is unbounded. */
@@ -86,6 +88,7 @@ export interface Config {
   scim: {
     maxBodyBytes: number;
     maxResults: number;
+    defaultCount: number;
     tokenDefaultTtlMs: number;
     tokenMaxTtlMs: number;
   };

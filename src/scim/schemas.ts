@@ -38,6 +38,7 @@ function lanyardAccessDefinition(): InstanceType<typeof SCIMMY.Types.SchemaDefin
 }
 
 let configured = false;
+let lanyardAccess: ReturnType<typeof lanyardAccessDefinition> | undefined;
 
 /**
  * scimmy keeps schema extensions and the service provider configuration in module state. Both are the same
@@ -46,10 +47,11 @@ let configured = false;
 export function configureScimmy(opts: { maxResults: number }): void {
   if (configured) return;
   configured = true;
-  SCIMMY.Schemas.User.extend(SCIMMY.Schemas.EnterpriseUser.definition, false);
-  SCIMMY.Schemas.User.extend(lanyardAccessDefinition(), false);
+  // scimmy's typings miss that extend() takes a SchemaDefinition, which is what its docs describe.
+  SCIMMY.Schemas.User.extend(SCIMMY.Schemas.EnterpriseUser.definition as never, false);
+  lanyardAccess = lanyardAccessDefinition();
+  SCIMMY.Schemas.User.extend(lanyardAccess as never, false);
   SCIMMY.Config.set({
-    documentationUri: 'https://github.com/lanyard-dev/lanyard#readme',
     patch: { supported: true },
     bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
     filter: { supported: true, maxResults: opts.maxResults },
@@ -65,6 +67,22 @@ export function configureScimmy(opts: { maxResults: number }): void {
       },
     ],
   });
+}
+
+interface Describable {
+  id: string;
+  describe(basepath?: string): Record<string, unknown>;
+}
+
+/** Every schema the service speaks, in the order `/Schemas` lists them. */
+export function schemaDefinitions(): Describable[] {
+  if (!lanyardAccess) throw new Error('configureScimmy must run first');
+  return [
+    SCIMMY.Schemas.User.definition,
+    SCIMMY.Schemas.EnterpriseUser.definition,
+    lanyardAccess,
+    SCIMMY.Schemas.Group.definition,
+  ] as unknown as Describable[];
 }
 
 export { SCIMMY };

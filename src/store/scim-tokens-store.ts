@@ -108,5 +108,9 @@ export async function lookupToken(db: Queryable, slug: string, tokenId: string):
 }
 
 export async function touchToken(db: Queryable, tokenId: string): Promise<void> {
-  await db.query('UPDATE scim_tokens SET last_used_at = now() WHERE id = $1', [tokenId]);
+  await db.query(
+    `UPDATE scim_tokens SET last_used_at = now()
+      WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '30 seconds')`,
+    [tokenId],
+  );
 }

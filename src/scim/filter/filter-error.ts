@@ -10,13 +10,15 @@ export class FilterError extends Error {
 }
 
 /** Longest excerpt of client input quoted back in a message; keeps error bodies (and logs) bounded. */
-const EXCERPT_LIMIT = 40;
+const EXCERPT_LIMIT = 64;
 
 /**
  * Quotes a piece of client input for an error message, shortened and with control characters escaped, so a
- * message never grows with the input and cannot smuggle line breaks into logs.
+ * message never grows with the input and cannot smuggle line breaks into logs. Long input keeps its start and
+ * its end, because for a URN-qualified path the end is the attribute name.
  */
 export function quoteInput(text: string): string {
-  const short = text.length > EXCERPT_LIMIT ? `${text.slice(0, EXCERPT_LIMIT)}…` : text;
+  const half = EXCERPT_LIMIT / 2;
+  const short = text.length > EXCERPT_LIMIT ? `${text.slice(0, half)}…${text.slice(-(half - 1))}` : text;
   return JSON.stringify(short);
 }

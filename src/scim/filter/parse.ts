@@ -112,8 +112,7 @@ function splitPath(word: string, pos: number | undefined): AttrPath {
   if (names.length > 2 || attr === undefined || !ATTR_NAME.test(attr)) throw invalid();
   if (sub !== undefined && !ATTR_NAME.test(sub)) throw invalid();
   if (schema !== undefined && !/^[A-Za-z][A-Za-z0-9:._-]*$/.test(schema)) throw invalid();
-  const path: AttrPath = { attr };
-  if (schema !== undefined) path.schema = schema;
+  const path: AttrPath = schema === undefined ? { attr } : { schema, attr };
   if (sub !== undefined) path.sub = sub;
   if (pos !== undefined) path.position = pos;
   return path;
@@ -233,7 +232,7 @@ class Parser {
     if (after?.type === '[') return this.parseValuePath(path, word, after);
     this.terms++;
     if (this.terms > this.maxTerms) {
-      throw new FilterError(`filter has more than ${this.maxTerms} conditions (at position ${word.pos})`);
+      throw new FilterError(`filter has more than ${this.maxTerms} conditions, at position ${word.pos}`);
     }
     const opToken = this.next(word);
     const op = opToken.type === 'word' ? opToken.text.toLowerCase() : '';
@@ -246,7 +245,7 @@ class Parser {
   }
 
   private parseValuePath(path: AttrPath, word: Token, open: Token): FilterNode {
-    if (this.inValuePath) throw new FilterError(`value paths may not be nested (position ${open.pos})`);
+    if (this.inValuePath) throw new FilterError(`value paths may not be nested, at position ${open.pos}`);
     if (path.sub !== undefined) {
       throw new FilterError(
         `value path ${quoteInput(word.text)} at position ${word.pos} must name an attribute, not a sub-attribute`,

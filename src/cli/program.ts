@@ -1,0 +1,187 @@
+import { userInfo } from 'node:os';
+import { Command, InvalidArgumentError } from 'commander';
+import { parseDuration } from '../config/duration.js';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { serve } from '../http/serve.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { openRuntime, type Runtime } from '../runtime.js';
+import { scimBaseUrl } from '../tenants/tenant.js';
+import { fail, type Output, print } from './output.js';
+
+function operatorActor(): string {
+  let name = 'unknown';
+  try {
+    name = userInfo().username;
+  } catch {
+    // No passwd entry (some containers): the actor is still marked as the CLI.
+  }
+  return `operator:cli:${name}`;
+}
+
+function ttlOption(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === null) throw new InvalidArgumentError('expected a duration such as 90d, 12h or 30m');
+  return ms;
+}
+
+/**
+ * Runs one operator command against a runtime and exits with its status. Config is loaded here, so a bad
+ * environment stops every command with a message naming the variable.
+ */
+async function withRuntime(out: Output, work: (rt: Runtime) => Promise<void>): Promise<void> {
+  let runtime: Runtime | undefined;
+  let status = 0;
+  try {
+    const config = loadConfig();
+    runtime = await openRuntime(config, createLogger(process.env['LOG_LEVEL'] ?? 'warn', process.stderr));
+    await work(runtime);
+  } catch (err) {
+    status = fail(out, err);
+  } finally {
+    await runtime?.close().catch(() => {});
+  }
+  process.exitCode = status;
+}
+
+async function runService(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    process.exitCode = fail({ json: false }, err);
+    return;
+  }
+  const log: Logger = createLogger(config.logLevel);
+  let runtime: Runtime;
+  try {
+    runtime = await openRuntime(config, log);
+  } catch (err) {
+    log.fatal({ err }, 'cannot start');
+    process.exitCode = fail({ json: false }, err);
+    return;
+  }
+  const server = await serve(runtime);
+  const shutdown = async (signal: string) => {
+    log.info({ signal }, 'stopping');
+    await server.stop();
+    await runtime.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+export function buildProgram(): Command {
+  const program = new Command('lanyard')
+    .description('Multi-tenant SCIM 2.0 provisioning bridge')
+    .showHelpAfterError()
+    .exitOverride((err) => {
+      process.exit(err.exitCode === 0 ? 0 : 2);
+    });
+
+  program.command('start').description('run the HTTP service (and, from the provisioning release on, the workers)').action(runService);
+  program.command('serve').description('run the HTTP service only').action(runService);
+
+  const tenant = program.command('tenant').description('manage tenants');
+  tenant
+    .command('create <slug>')
+    .description('create a tenant')
+    .option('--name <name>', 'display name (defaults to the slug)')
+    .option('--json', 'print JSON')
+    .action((slug: string, opts: { name?: string; json?: boolean }) =>
+      withRuntime({ json: Boolean(opts.json) }, async (rt) => {
+        const created = await rt.tenants.create({ slug, name: opts.name }, operatorActor());
+        const scimUrl = scimBaseUrl(rt.config.publicBaseUrl, created.slug);
+        print({ json: Boolean(opts.json) }, `created tenant ${created.slug} (${created.name})\nSCIM base URL: ${scimUrl}`, {
+          id: created.id,
+          slug: created.slug,
+          name: created.name,
+          status: created.status,
+          scimBaseUrl: scimUrl,
+        });
+      }),
+    );
+  tenant
+    .command('list')
+    .description('list tenants')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) =>
+      withRuntime({ json: Boolean(opts.json) }, async (rt) => {
+        const tenants = await rt.tenants.list();
+        const human = tenants.length ? tenants.map((t) => `${t.slug}\t${t.status}\t${t.name}`).join('\n') : 'no tenants';
+        print({ json: Boolean(opts.json) }, human, tenants.map((t) => ({ id: t.id, slug: t.slug, name: t.name, status: t.status })));
+      }),
+    );
+  for (const [verb, status] of [
+    ['suspend', 'suspended'],
+    ['resume', 'active'],
+  ] as const) {
+    tenant
+      .command(`${verb} <slug>`)
+      .description(verb === 'suspend' ? 'refuse SCIM traffic for a tenant (403), keeping its data' : 'accept SCIM traffic again')
+      .option('--json', 'print JSON')
+      .action((slug: string, opts: { json?: boolean }) =>
+        withRuntime({ json: Boolean(opts.json) }, async (rt) => {
+          const t = await rt.tenants.setStatus(slug, status, operatorActor());
+          print({ json: Boolean(opts.json) }, `tenant ${t.slug} is ${t.status}`, { slug: t.slug, status: t.status });
+        }),
+      );
+  }
+
+  const token = program.command('token').description('manage SCIM bearer tokens');
+  token
+    .command('issue <slug>')
+    .description('issue a SCIM bearer token; it is printed once and never stored')
+    .option('--ttl <duration>', 'lifetime, e.g. 90d (default: SCIM_TOKEN_DEFAULT_TTL)', ttlOption)
+    .option('--json', 'print JSON')
+    .action((slug: string, opts: { ttl?: number; json?: boolean }) =>
+      withRuntime({ json: Boolean(opts.json) }, async (rt) => {
+        const issued = await rt.tokens.issue(slug, { ttlMs: opts.ttl }, operatorActor());
+        print({ json: Boolean(opts.json) }, issued.token, { token: issued.token, id: issued.id, expiresAt: issued.expiresAt.toISOString() });
+        if (!opts.json) {
+          process.stderr.write(
+            `token ${issued.id} for ${slug}, expires ${issued.expiresAt.toISOString()}; it is shown only this once.\n` +
+              `SCIM base URL: ${scimBaseUrl(rt.config.publicBaseUrl, slug)}\n`,
+          );
+        }
+      }),
+    );
+  token
+    .command('list <slug>')
+    .description("list a tenant's tokens (never their values)")
+    .option('--json', 'print JSON')
+    .action((slug: string, opts: { json?: boolean }) =>
+      withRuntime({ json: Boolean(opts.json) }, async (rt) => {
+        const tokens = await rt.tokens.list(slug);
+        const iso = (d: Date | null) => (d ? d.toISOString() : null);
+        const rows = tokens.map((t) => ({
+          id: t.id,
+          state: t.state,
+          createdAt: iso(t.createdAt),
+          expiresAt: iso(t.expiresAt),
+          revokedAt: iso(t.revokedAt),
+          lastUsedAt: iso(t.lastUsedAt),
+          createdBy: t.createdBy,
+        }));
+        const human = rows.length
+          ? ['ID\tSTATE\tEXPIRES\tLAST USED', ...rows.map((r) => `${r.id}\t${r.state}\t${r.expiresAt}\t${r.lastUsedAt ?? 'never'}`)].join('\n')
+          : `no tokens for ${slug}`;
+        print({ json: Boolean(opts.json) }, human, rows);
+      }),
+    );
+  token
+    .command('revoke <slug> <tokenId>')
+    .description('revoke a token at once')
+    .option('--json', 'print JSON')
+    .action((slug: string, tokenId: string, opts: { json?: boolean }) =>
+      withRuntime({ json: Boolean(opts.json) }, async (rt) => {
+        const outcome = await rt.tokens.revoke(slug, tokenId, operatorActor());
+        print({ json: Boolean(opts.json) }, outcome === 'revoked' ? `revoked ${tokenId}` : `${tokenId} was already revoked`, {
+          id: tokenId,
+          result: outcome,
+        });
+      }),
+    );
+  return program;
+}

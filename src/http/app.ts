@@ -1,0 +1,76 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import { pinoHttp } from 'pino-http';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log/logger.js';
+import { scimRouter } from '../scim/http/scim-router.js';
+import type { TenantContext } from '../scim/tenant-context.js';
+import { requestId } from './request-id.js';
+
+export interface AppDeps {
+  config: Config;
+  pool: pg.Pool;
+  redis: Redis;
+  log: Logger;
+}
+
+/** The HTTP service: health endpoints and every tenant's SCIM endpoint. */
+export function createApp({ config, pool, redis, log }: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  // Resource ETags are SCIM versions, set by the handlers; Express's body hashes would contradict them.
+  app.set('etag', false);
+  app.set('trust proxy', config.trustProxy);
+  app.set('query parser', 'simple');
+
+  app.use(
+    pinoHttp({
+      logger: log,
+      genReqId: requestId,
+      customProps: (_req, res) => {
+        const scim = (res as unknown as Response).locals?.['scim'] as TenantContext | undefined;
+        return scim ? { tenant: scim.slug } : {};
+      },
+      // Query strings are left out of logs: filters carry user names and e-mail addresses.
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+    }),
+  );
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const [postgres, redisOk] = await Promise.all([
+      pool.query('SELECT 1').then(() => true, () => false),
+      redis.ping().then((r) => r === 'PONG', () => false),
+    ]);
+    const ready = postgres && redisOk;
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', postgres: postgres ? 'ok' : 'down', redis: redisOk ? 'ok' : 'down' });
+  });
+
+  app.use(
+    '/scim/v2/:tenant',
+    scimRouter({
+      pool,
+      log,
+      publicBaseUrl: config.publicBaseUrl,
+      maxBodyBytes: config.scim.maxBodyBytes,
+      maxResults: config.scim.maxResults,
+      defaultCount: config.scim.defaultCount,
+    }),
+  );
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not_found' });
+  });
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    req.log.error({ err }, 'request failed');
+    res.status(500).json({ error: 'internal_error' });
+  });
+  return app;
+}

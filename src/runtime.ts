@@ -1,0 +1,50 @@
+import { Redis } from 'ioredis';
+import type pg from 'pg';
+import type { Config } from './config/schema.js';
+import type { Logger } from './log/logger.js';
+import { configureScimmy } from './scim/schemas.js';
+import { ensureDatabase, migrate } from './store/migrate.js';
+import { createPool } from './store/pool.js';
+import { TenantService } from './tenants/tenant-service.js';
+import { TokenService } from './tenants/token-service.js';
+
+/** The role requests run as; created by the first migration. */
+export const APP_ROLE = 'lanyard_app';
+
+export interface Runtime {
+  config: Config;
+  log: Logger;
+  pool: pg.Pool;
+  tenants: TenantService;
+  tokens: TokenService;
+  close(): Promise<void>;
+}
+
+/**
+ * Brings up what every command needs: the database (created and migrated if needed), the pool every query
+ * runs through as the row-level-security-bound role, and the operator services.
+ */
+export async function openRuntime(config: Config, log: Logger): Promise<Runtime> {
+  configureScimmy({ maxResults: config.scim.maxResults });
+  await ensureDatabase(config.databaseUrl, log);
+  await migrate(config.databaseUrl, log);
+  const pool = createPool({
+    databaseUrl: config.databaseUrl,
+    appRole: APP_ROLE,
+    max: config.databasePoolMax,
+    statementTimeoutMs: config.statementTimeoutMs,
+  });
+  return {
+    config,
+    log,
+    pool,
+    tenants: new TenantService(pool),
+    tokens: new TokenService(pool, { defaultTtlMs: config.scim.tokenDefaultTtlMs, maxTtlMs: config.scim.tokenMaxTtlMs }),
+    close: () => pool.end(),
+  };
+}
+
+/** Redis is not used for SCIM itself yet; readiness reports it because the job pipeline depends on it. */
+export function connectRedis(url: string): Redis {
+  return new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 });
+}

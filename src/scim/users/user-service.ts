@@ -1,0 +1,173 @@
+import type pg from 'pg';
+import { recordAuditEvent } from '../../audit/record-audit-event.js';
+import { ScimError } from '../../errors/scim-error.js';
+import { listResources } from '../../store/list-resources.js';
+import type { Queryable } from '../../store/pool.js';
+import { inTenantTx, isUuid } from '../../store/transaction.js';
+import {
+  deleteUser,
+  findUser,
+  type GroupRef,
+  groupsOfUsers,
+  insertUser,
+  toUserRecord,
+  updateUser,
+  USER_COLUMNS,
+  type UserRecord,
+  type UserWrite,
+} from '../../store/users-store.js';
+import { checkIfMatch } from '../etag.js';
+import type { ResourceCatalog } from '../filter/catalog.js';
+import { parseFilter } from '../filter/parse.js';
+import { SqlParams } from '../filter/sql-params.js';
+import { filterToSql, sortToSql } from '../filter/to-sql.js';
+import type { ListParams } from '../list-params.js';
+import { parsePatchRequest } from '../patch-request.js';
+import { changedAttributes } from '../resource-document.js';
+import { PATCH_OP, SCIMMY } from '../schemas.js';
+import { actorOf, type TenantContext } from '../tenant-context.js';
+import { asUniquenessError } from '../unique-violation.js';
+import { normaliseUserPatch } from './normalise-user-patch.js';
+import { asSchemaViolation, userWriteFrom, validateUser } from './validate-user.js';
+
+const UNIQUE = { users_user_name_key: 'userName is already taken in this tenant' };
+
+export interface UserWithGroups {
+  user: UserRecord;
+  groups: GroupRef[] | undefined;
+}
+
+/** The User resource of one tenant: every write is one transaction with its audit event. */
+export class UserService {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly catalog: ResourceCatalog,
+  ) {}
+
+  async create(ctx: TenantContext, body: unknown): Promise<UserRecord> {
+    const write = validateUser(body, this.catalog);
+    return this.write(ctx, async (db) => {
+      const user = await insertUser(db, ctx.tenantId, write);
+      await this.audit(db, ctx, 'user.created', user.id, Object.keys(write.doc).sort());
+      return user;
+    });
+  }
+
+  async replace(ctx: TenantContext, id: string, body: unknown, ifMatch: string | undefined): Promise<UserRecord> {
+    const write = validateUser(body, this.catalog);
+    return this.write(ctx, async (db) => {
+      const current = await this.lockUser(db, ctx, id);
+      checkIfMatch(ifMatch, current.version);
+      return this.saveIfChanged(db, ctx, current, write, 'user.replaced');
+    });
+  }
+
+  /**
+   * Applies a PatchOp atomically: the row is locked first, so concurrent PATCHes to one user apply one
+   * after the other, each to the result of the last, and none is lost.
+   */
+  async patch(ctx: TenantContext, id: string, body: unknown, ifMatch: string | undefined): Promise<UserRecord> {
+    const requested = parsePatchRequest(body);
+    return this.write(ctx, async (db) => {
+      const current = await this.lockUser(db, ctx, id);
+      checkIfMatch(ifMatch, current.version);
+      const operations = normaliseUserPatch(requested, current.doc, this.catalog);
+      let patched: unknown;
+      try {
+        const resource = new SCIMMY.Schemas.User(current.doc, 'in');
+        patched = await new SCIMMY.Messages.PatchOp({ schemas: [PATCH_OP], Operations: operations }).apply(resource);
+      } catch (err) {
+        throw asSchemaViolation(err);
+      }
+      if (!patched) return current;
+      const write = userWriteFrom(JSON.parse(JSON.stringify(patched)) as Record<string, unknown>);
+      return this.saveIfChanged(db, ctx, current, write, 'user.patched');
+    });
+  }
+
+  async remove(ctx: TenantContext, id: string, ifMatch: string | undefined): Promise<void> {
+    await this.write(ctx, async (db) => {
+      const current = await this.lockUser(db, ctx, id);
+      checkIfMatch(ifMatch, current.version);
+      await deleteUser(db, ctx.tenantId, id);
+      await this.audit(db, ctx, 'user.deleted', id, []);
+    });
+  }
+
+  async get(ctx: TenantContext, id: string, withGroups: boolean): Promise<UserWithGroups> {
+    return inTenantTx(
+      this.pool,
+      ctx.tenantId,
+      async (db) => {
+        const user = isUuid(id) ? await findUser(db, ctx.tenantId, id) : null;
+        if (!user) throw notFound(id);
+        const groups = withGroups ? ((await groupsOfUsers(db, ctx.tenantId, [id])).get(id) ?? []) : undefined;
+        return { user, groups };
+      },
+      { readOnly: true },
+    );
+  }
+
+  async list(ctx: TenantContext, params: ListParams, withGroups: boolean): Promise<{ total: number; items: UserWithGroups[] }> {
+    const sql = new SqlParams([ctx.tenantId]);
+    const where = params.filter ? filterToSql(parseFilter(params.filter), this.catalog, sql) : null;
+    const orderBy = params.sortBy ? sortToSql(params.sortBy, this.catalog) : null;
+    return inTenantTx(
+      this.pool,
+      ctx.tenantId,
+      async (db) => {
+        const page = await listResources<Parameters<typeof toUserRecord>[0]>(db, {
+          table: 'users',
+          columns: USER_COLUMNS,
+          tenantId: ctx.tenantId,
+          where,
+          params: sql.values.slice(1),
+          orderBy,
+          descending: params.descending,
+          offset: params.startIndex - 1,
+          limit: params.count,
+        });
+        const users = page.rows.map(toUserRecord);
+        const groups = withGroups ? await groupsOfUsers(db, ctx.tenantId, users.map((u) => u.id)) : undefined;
+        return { total: page.total, items: users.map((user) => ({ user, groups: groups ? (groups.get(user.id) ?? []) : undefined })) };
+      },
+      { readOnly: true },
+    );
+  }
+
+  private async saveIfChanged(
+    db: Queryable,
+    ctx: TenantContext,
+    current: UserRecord,
+    write: UserWrite,
+    action: 'user.replaced' | 'user.patched',
+  ): Promise<UserRecord> {
+    const changed = changedAttributes(current.doc, write.doc);
+    if (changed.length === 0) return current;
+    const user = await updateUser(db, ctx.tenantId, current.id, write);
+    await this.audit(db, ctx, action, current.id, changed);
+    return user;
+  }
+
+  private async lockUser(db: Queryable, ctx: TenantContext, id: string): Promise<UserRecord> {
+    const user = isUuid(id) ? await findUser(db, ctx.tenantId, id, { forUpdate: true }) : null;
+    if (!user) throw notFound(id);
+    return user;
+  }
+
+  private async write<T>(ctx: TenantContext, work: (db: Queryable) => Promise<T>): Promise<T> {
+    try {
+      return await inTenantTx(this.pool, ctx.tenantId, work);
+    } catch (err) {
+      throw asUniquenessError(err, UNIQUE);
+    }
+  }
+
+  private async audit(db: Queryable, ctx: TenantContext, action: string, id: string, attributes: string[]): Promise<void> {
+    await recordAuditEvent(db, ctx.tenantId, { actor: actorOf(ctx), action, resourceType: 'user', resourceId: id, attributes });
+  }
+}
+
+function notFound(id: string): ScimError {
+  return new ScimError(404, undefined, `no User "${id.slice(0, 100)}" in this tenant`);
+}

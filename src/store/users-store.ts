@@ -1,0 +1,107 @@
+import type { Queryable } from './pool.js';
+
+/** A user row: the SCIM document as stored plus the columns Lanyard indexes and versions. */
+export interface UserRecord {
+  id: string;
+  userName: string;
+  externalId: string | null;
+  active: boolean;
+  doc: Record<string, unknown>;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface UserWrite {
+  userName: string;
+  externalId: string | null;
+  active: boolean;
+  doc: Record<string, unknown>;
+}
+
+interface UserRow {
+  id: string;
+  user_name: string;
+  external_id: string | null;
+  active: boolean;
+  doc: Record<string, unknown>;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export const USER_COLUMNS = 'r.id, r.user_name, r.external_id, r.active, r.doc, r.version, r.created_at, r.updated_at';
+
+export function toUserRecord(row: UserRow): UserRecord {
+  return {
+    id: row.id,
+    userName: row.user_name,
+    externalId: row.external_id,
+    active: row.active,
+    doc: row.doc,
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export async function insertUser(db: Queryable, tenantId: string, user: UserWrite): Promise<UserRecord> {
+  const { rows } = await db.query<UserRow>(
+    `INSERT INTO users AS r (tenant_id, user_name, external_id, active, doc) VALUES ($1, $2, $3, $4, $5)
+     RETURNING ${USER_COLUMNS}`,
+    [tenantId, user.userName, user.externalId, user.active, user.doc],
+  );
+  return toUserRecord(rows[0]!);
+}
+
+export async function findUser(
+  db: Queryable,
+  tenantId: string,
+  id: string,
+  opts: { forUpdate?: boolean } = {},
+): Promise<UserRecord | null> {
+  const { rows } = await db.query<UserRow>(
+    `SELECT ${USER_COLUMNS} FROM users r WHERE r.tenant_id = $1 AND r.id = $2${opts.forUpdate ? ' FOR UPDATE' : ''}`,
+    [tenantId, id],
+  );
+  return rows[0] ? toUserRecord(rows[0]) : null;
+}
+
+export async function updateUser(db: Queryable, tenantId: string, id: string, user: UserWrite): Promise<UserRecord> {
+  const { rows } = await db.query<UserRow>(
+    `UPDATE users r SET user_name = $3, external_id = $4, active = $5, doc = $6, version = version + 1, updated_at = now()
+      WHERE r.tenant_id = $1 AND r.id = $2 RETURNING ${USER_COLUMNS}`,
+    [tenantId, id, user.userName, user.externalId, user.active, user.doc],
+  );
+  return toUserRecord(rows[0]!);
+}
+
+export async function deleteUser(db: Queryable, tenantId: string, id: string): Promise<boolean> {
+  const { rowCount } = await db.query('DELETE FROM users WHERE tenant_id = $1 AND id = $2', [tenantId, id]);
+  return Boolean(rowCount);
+}
+
+export interface GroupRef {
+  userId: string;
+  groupId: string;
+  displayName: string;
+}
+
+/** The groups each of `userIds` belongs to, in one indexed query for a whole page. */
+export async function groupsOfUsers(db: Queryable, tenantId: string, userIds: string[]): Promise<Map<string, GroupRef[]>> {
+  const result = new Map<string, GroupRef[]>();
+  if (userIds.length === 0) return result;
+  const { rows } = await db.query<{ user_id: string; group_id: string; display_name: string }>(
+    `SELECT gm.user_id, g.id AS group_id, g.display_name
+       FROM group_members gm JOIN groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id
+      WHERE gm.tenant_id = $1 AND gm.user_id = ANY($2::uuid[])
+      ORDER BY g.seq`,
+    [tenantId, userIds],
+  );
+  for (const row of rows) {
+    const list = result.get(row.user_id) ?? [];
+    list.push({ userId: row.user_id, groupId: row.group_id, displayName: row.display_name });
+    result.set(row.user_id, list);
+  }
+  return result;
+}
