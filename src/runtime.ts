@@ -25,7 +25,7 @@ export interface Runtime {
  * runs through as the row-level-security-bound role, and the operator services.
  */
 export async function openRuntime(config: Config, log: Logger): Promise<Runtime> {
-  configureScimmy({ maxResults: config.scim.maxResults });
+  configureScimmy();
   await ensureDatabase(config.databaseUrl, log);
   await migrate(config.databaseUrl, log);
   const pool = createPool({

@@ -41,32 +41,18 @@ let configured = false;
 let lanyardAccess: ReturnType<typeof lanyardAccessDefinition> | undefined;
 
 /**
- * scimmy keeps schema extensions and the service provider configuration in module state. Both are the same
- * for every tenant, so they are set once per process; nothing per-tenant (base URLs, data) is kept there.
+ * scimmy keeps schema extensions and its configuration in module state. They are the same for every tenant,
+ * so they are set once per process; nothing per-tenant (base URLs, data) is kept there.
  */
-export function configureScimmy(opts: { maxResults: number }): void {
+export function configureScimmy(): void {
   if (configured) return;
   configured = true;
   // scimmy's typings miss that extend() takes a SchemaDefinition, which is what its docs describe.
   SCIMMY.Schemas.User.extend(SCIMMY.Schemas.EnterpriseUser.definition as never, false);
   lanyardAccess = lanyardAccessDefinition();
   SCIMMY.Schemas.User.extend(lanyardAccess as never, false);
-  SCIMMY.Config.set({
-    patch: { supported: true },
-    bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
-    filter: { supported: true, maxResults: opts.maxResults },
-    changePassword: { supported: false },
-    sort: { supported: true },
-    etag: { supported: true },
-    authenticationSchemes: [
-      {
-        type: 'oauthbearertoken',
-        name: 'OAuth Bearer Token',
-        description: 'Per-tenant bearer token issued with `lanyard token issue <tenant>`.',
-        primary: true,
-      },
-    ],
-  });
+  // PatchOp consults this; the discovery document itself is built per request (discovery.ts).
+  SCIMMY.Config.set({ patch: { supported: true } });
 }
 
 interface Describable {

@@ -1,14 +1,26 @@
-import { CORE_GROUP, CORE_USER, ENTERPRISE_USER, LANYARD_ACCESS, LIST_RESPONSE, SCIMMY, schemaDefinitions } from '../schemas.js';
+import { CORE_GROUP, CORE_USER, ENTERPRISE_USER, LANYARD_ACCESS, LIST_RESPONSE, schemaDefinitions } from '../schemas.js';
 
 /**
  * Discovery documents (RFC 7644 §4) for one tenant's base URL. Built per request from static definitions
  * and the base URL passed in, never from shared mutable state, so tenants cannot see each other's URLs.
  */
-export function serviceProviderConfig(baseUrl: string): Record<string, unknown> {
-  const config = SCIMMY.Config.get() as Record<string, unknown>;
+export function serviceProviderConfig(baseUrl: string, maxResults: number): Record<string, unknown> {
   return {
     schemas: ['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig'],
-    ...config,
+    patch: { supported: true },
+    bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
+    filter: { supported: true, maxResults },
+    changePassword: { supported: false },
+    sort: { supported: true },
+    etag: { supported: true },
+    authenticationSchemes: [
+      {
+        type: 'oauthbearertoken',
+        name: 'OAuth Bearer Token',
+        description: 'Per-tenant bearer token issued with `lanyard token issue <tenant>`.',
+        primary: true,
+      },
+    ],
     meta: { resourceType: 'ServiceProviderConfig', location: `${baseUrl}/ServiceProviderConfig` },
   };
 }

@@ -39,6 +39,12 @@ const WHITESPACE = new Set([' ', '\t', '\r', '\n']);
 // Wide enough for URN-qualified paths (`urn:…:2.0:User:name.givenName`) and `$ref`; the parts are validated
 // once the word is known to be a path.
 const WORD_CHAR = /[A-Za-z0-9:._$-]/;
+/**
+ * What an unquoted comparison value may be made of. RFC 7644 wants strings quoted, but Microsoft's SCIM
+ * validator sends `userName sw O` and `meta.created gt 2015-10-10T14:38:21.8617979-07:00`; such bare words
+ * are read as strings. Attribute names and operators are still checked strictly.
+ */
+const BARE_CHAR = /[^\s()[\]"']/;
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 const ATTR_NAME = /^[A-Za-z$][A-Za-z0-9_$-]*$/;
 
@@ -78,16 +84,18 @@ function tokenize(text: string): Token[] {
       const raw = text.slice(i, end);
       const value = Number(raw);
       // A number must end at a delimiter: `12abc` or `1.` is a typo, not a number followed by a word.
-      if (match === null || (end < text.length && WORD_CHAR.test(text.charAt(end))) || !Number.isFinite(value)) {
-        let stop = i + 1;
-        while (stop < text.length && WORD_CHAR.test(text.charAt(stop))) stop++;
-        throw new FilterError(`invalid number ${quoteInput(text.slice(i, stop))} at position ${i}`);
+      if (match === null || (end < text.length && BARE_CHAR.test(text.charAt(end))) || !Number.isFinite(value)) {
+        // Not a number after all (`2015-10-10T14:38:21Z`, `12abc`): an unquoted word, judged where it stands.
+        const start = i;
+        while (i < text.length && BARE_CHAR.test(text.charAt(i))) i++;
+        tokens.push({ type: 'word', text: text.slice(start, i), pos: start });
+        continue;
       }
       tokens.push({ type: 'number', text: raw, pos: i, value });
       i = end;
     } else if (WORD_CHAR.test(c)) {
       const start = i;
-      while (i < text.length && WORD_CHAR.test(text.charAt(i))) i++;
+      while (i < text.length && BARE_CHAR.test(text.charAt(i))) i++;
       tokens.push({ type: 'word', text: text.slice(start, i), pos: start });
     } else {
       const hint = c === "'" ? ' (strings must be in double quotes)' : '';
@@ -267,9 +275,11 @@ class Parser {
       if (word === 'true') return true;
       if (word === 'false') return false;
       if (word === 'null') return null;
+      return token.text;
     }
     throw new FilterError(
-      `invalid value ${describe(token)} at position ${token.pos} (expected a "quoted string", number, true, false or null)`,
+      `invalid value ${describe(token)} at position ${token.pos} ` +
+        '(expected a "quoted string", number, true, false or null)',
     );
   }
 }

@@ -253,7 +253,8 @@ const catalog = testCatalog();
 beforeAll(async () => {
   await client.connect();
   await client.query(
-    'CREATE TEMP TABLE r (id uuid, user_name text, external_id text, active boolean, created_at timestamptz, updated_at timestamptz, doc jsonb)',
+    'CREATE TEMP TABLE r (id uuid, user_name text, external_id text, active boolean, ' +
+      'created_at timestamptz, updated_at timestamptz, doc jsonb)',
   );
   for (const row of ROWS) {
     await client.query('INSERT INTO r VALUES ($1, $2, $3, $4, $5, $6, $7)', [

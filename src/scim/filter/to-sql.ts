@@ -217,9 +217,8 @@ class Compiler {
    */
   private innerPath(path: AttrPath, parentPath: AttrPath): AttrPath {
     if (path.schema !== undefined || path.sub !== undefined) {
-      throw new FilterError(
-        `${quoteInput(formatPath(path))}${at(path.position)} is not a sub-attribute of ${quoteInput(formatPath(parentPath))}`,
-      );
+      const parent = quoteInput(formatPath(parentPath));
+      throw new FilterError(`${quoteInput(formatPath(path))}${at(path.position)} is not a sub-attribute of ${parent}`);
     }
     const full: AttrPath = { attr: parentPath.attr, sub: path.attr };
     if (parentPath.schema !== undefined) full.schema = parentPath.schema;
@@ -304,7 +303,8 @@ class Compiler {
     const located = this.locateValue(path, scope);
     // `ne` is the negation of `eq` over the whole attribute: for a multi-valued one it means "no element
     // equals", and it matches resources lacking the attribute.
-    const condition = this.each(located.target, (source) => this.compare(source, located, op === 'ne' ? 'eq' : op, value));
+    const positiveOp = op === 'ne' ? 'eq' : op;
+    const condition = this.each(located.target, (source) => this.compare(source, located, positiveOp, value));
     return op === 'ne' ? `NOT ${condition}` : condition;
   }
 

@@ -45,7 +45,7 @@ export function scimRouter(opts: ScimRouterOptions): Router {
   router.use(express.json({ limit: opts.maxBodyBytes, type: () => true }));
   router.use(authenticate(opts.pool, opts.publicBaseUrl, opts.log));
 
-  router.get('/ServiceProviderConfig', (_req, res) => sendScim(res, 200, serviceProviderConfig(tenantContext(res).baseUrl)));
+  router.get('/ServiceProviderConfig', (_req, res) => sendScim(res, 200, serviceProviderConfig(tenantContext(res).baseUrl, opts.maxResults)));
   router.get('/ResourceTypes', (_req, res) => sendScim(res, 200, resourceTypes(tenantContext(res).baseUrl)));
   router.get('/ResourceTypes/:id', (req, res) => {
     sendScim(res, 200, found(resourceType(tenantContext(res).baseUrl, String(req.params['id'])), 'ResourceType'));
