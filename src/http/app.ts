@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { pinoHttp } from 'pino-http';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
+import { scimErrorHandler } from '../scim/http/scim-error-handler.js';
 import { scimRouter } from '../scim/http/scim-router.js';
 import type { TenantContext } from '../scim/tenant-context.js';
 import { requestId } from './request-id.js';
@@ -64,6 +65,8 @@ export function createApp({ config, pool, redis, log }: AppDeps): express.Expres
       defaultCount: config.scim.defaultCount,
     }),
   );
+  // Errors raised while matching the tenant segment itself never reach the SCIM router's handler.
+  app.use('/scim/v2', scimErrorHandler(log));
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'not_found' });

@@ -9,8 +9,12 @@ import type { AttributeSpec, ResourceCatalog } from './filter/catalog.js';
  */
 export function coerceToSchema(value: unknown, spec: AttributeSpec): unknown {
   if (value === null || value === undefined) return value;
-  if (spec.multiValued && Array.isArray(value)) {
-    return value.map((element) => coerceToSchema(element, { ...spec, multiValued: false }));
+  if (spec.multiValued) {
+    // Elements are coerced one by one (a PATCH may send one element on its own); a bare string where an
+    // element object belongs is left for the schema to refuse.
+    const element = { ...spec, multiValued: false };
+    const one = (item: unknown) => (typeof item === 'string' && spec.type === 'complex' ? item : coerceToSchema(item, element));
+    return Array.isArray(value) ? value.map(one) : one(value);
   }
   switch (spec.type) {
     case 'boolean':
@@ -18,7 +22,7 @@ export function coerceToSchema(value: unknown, spec: AttributeSpec): unknown {
       return value;
     case 'complex': {
       const subs = spec.subAttributes ?? {};
-      if (typeof value === 'string' && subs['value'] && !spec.multiValued) return { value };
+      if (typeof value === 'string' && subs['value']) return { value };
       if (typeof value !== 'object' || Array.isArray(value)) return value;
       const out: Record<string, unknown> = {};
       for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {

@@ -21,7 +21,8 @@ const attributeList = z
 
 const integer = (name: string) =>
   z.union([z.number(), z.string()]).transform((value, ctx) => {
-    const n = typeof value === 'number' ? value : Number(value.trim());
+    // Decimal digits only: Number() would also accept '', ' ', '0x10' and '1e2'.
+    const n = typeof value === 'number' ? value : /^\s*[+-]?\d+\s*$/.test(value) ? Number(value) : NaN;
     if (!Number.isInteger(n)) {
       ctx.addIssue({ code: 'custom', message: `${name} must be an integer` });
       return z.NEVER;

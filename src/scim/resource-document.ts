@@ -1,3 +1,5 @@
+import { canonicalJson } from '../audit/canonical-json.js';
+
 /**
  * What Lanyard keeps of a resource body: every attribute the schema accepted, minus what it derives or
  * must never hold (`id`, `meta`, `schemas`, `groups`, `members`, `password`).
@@ -37,6 +39,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+// Key order carries no meaning (PostgreSQL's jsonb reorders keys), so compare canonical forms.
 function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return a === undefined || b === undefined ? a === b : canonicalJson(a) === canonicalJson(b);
 }

@@ -86,11 +86,15 @@ export async function deleteGroup(db: Queryable, tenantId: string, id: string): 
   return Boolean(rowCount);
 }
 
-/** Which of `ids` are users of this tenant: one indexed lookup for the whole batch. */
+/**
+ * Which of `ids` are users of this tenant: one indexed lookup for the whole batch. The rows are key-share
+ * locked (as the membership foreign key would lock them anyway), so a user deleted concurrently is either
+ * reported missing here or deleted after this transaction, never in between (which failed the insert).
+ */
 export async function existingUserIds(db: Queryable, tenantId: string, ids: string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
   const { rows } = await db.query<{ id: string }>(
-    'SELECT id FROM users WHERE tenant_id = $1 AND id = ANY($2::uuid[])',
+    'SELECT id FROM users WHERE tenant_id = $1 AND id = ANY($2::uuid[]) FOR KEY SHARE',
     [tenantId, ids],
   );
   return new Set(rows.map((r) => r.id));

@@ -41,6 +41,9 @@ function planAttribute(
   value: unknown,
   at: string,
 ): GroupPatchStep[] {
+  if (path && ['id', 'meta', 'schemas'].includes(attr)) {
+    throw new ScimError(400, 'mutability', `${at}: attribute "${attr}" is read-only`);
+  }
   if (path?.sub || (path?.filter && attr !== 'members')) {
     throw new ScimError(400, 'invalidPath', `${at}: unsupported path on a Group`);
   }

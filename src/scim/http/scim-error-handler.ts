@@ -40,6 +40,8 @@ function render(err: unknown): Rendered {
     const scimType = SCIM_TYPES.includes(e.scimType as ScimType) ? (e.scimType as ScimType) : undefined;
     return { status: e.status, scimType, detail: e.message ?? 'invalid request' };
   }
+  // The router could not percent-decode a path segment: the client's mistake, not ours.
+  if (e?.name === 'URIError' && e.status === 400) return { status: 400, detail: 'the request path is not valid percent-encoding' };
   if (e?.name === 'FilterError') return { status: 400, scimType: 'invalidFilter', detail: e.message ?? 'invalid filter' };
   if (e?.type === 'entity.too.large') return { status: 413, detail: 'the request body is larger than this service accepts' };
   if (e?.type === 'entity.parse.failed') return { status: 400, scimType: 'invalidSyntax', detail: 'the request body is not valid JSON' };

@@ -40,10 +40,11 @@ export function scimRouter(opts: ScimRouterOptions): Router {
     new Projector(p, CORE_GROUP, []);
 
   const router = Router({ mergeParams: true });
+  // Authenticate first: an anonymous caller gets 401 and no body parsing at all.
+  router.use(authenticate(opts.pool, opts.publicBaseUrl, opts.log));
   // Any content type is read as JSON: IdPs label SCIM bodies application/json, application/scim+json or,
   // now and then, nothing at all.
   router.use(express.json({ limit: opts.maxBodyBytes, type: () => true }));
-  router.use(authenticate(opts.pool, opts.publicBaseUrl, opts.log));
 
   router.get('/ServiceProviderConfig', (_req, res) => sendScim(res, 200, serviceProviderConfig(tenantContext(res).baseUrl, opts.maxResults)));
   router.get('/ResourceTypes', (_req, res) => sendScim(res, 200, resourceTypes(tenantContext(res).baseUrl)));

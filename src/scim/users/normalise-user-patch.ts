@@ -26,7 +26,8 @@ export function normaliseUserPatch(
       }
       const value: Record<string, unknown> = {};
       for (const [key, inner] of Object.entries(operation.value as Record<string, unknown>)) {
-        refuseReadOnly(key, index);
+        // A dotted or filtered key (`meta.created`, `groups[…]`) is read-only when its top-level attribute is.
+        refuseReadOnly(key.split(/[.[]/)[0]!, index, key);
         value[key] = coerceKey(key, inner, catalog);
       }
       return { ...operation, value };
@@ -48,9 +49,9 @@ export function normaliseUserPatch(
   });
 }
 
-function refuseReadOnly(attribute: string, index: number): void {
+function refuseReadOnly(attribute: string, index: number, shown = attribute): void {
   if (READ_ONLY.has(attribute.toLowerCase())) {
-    throw new ScimError(400, 'mutability', `Operations[${index}]: attribute "${attribute}" is read-only`);
+    throw new ScimError(400, 'mutability', `Operations[${index}]: attribute "${shown.slice(0, 100)}" is read-only`);
   }
 }
 
