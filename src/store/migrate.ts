@@ -40,6 +40,8 @@ export async function migrate(databaseUrl: string, log?: Logger): Promise<void> 
       direction: 'up',
       migrationsTable: 'schema_migrations',
       checkOrder: true,
+      // Wait for a concurrent starter's migration run instead of failing (the default is 'fail').
+      advisoryLockMode: 'wait',
       log: (message: string) => log?.debug({ migration: message }, 'migration'),
     });
   } finally {
