@@ -150,18 +150,18 @@ describe('resolveAttrPath', () => {
 describe('filterToSql: strings', () => {
   it('folds case-insensitive strings with lower() on both sides', () => {
     expect(compile('userName eq "BJensen"')).toEqual({
-      sql: '(COALESCE(lower(r.user_name) = lower($2::text), false))',
+      sql: '(lower(r.user_name) = lower($2::text))',
       values: ['BJensen'],
     });
   });
 
   it('compares caseExact strings, references and ids as they are', () => {
     expect(compile('externalId eq "AbC"')).toEqual({
-      sql: '(COALESCE(r.external_id = $2::text, false))',
+      sql: '(r.external_id = $2::text)',
       values: ['AbC'],
     });
-    expect(compile('id eq "0b8c"').sql).toBe('(COALESCE((r.id::text) = $2::text, false))');
-    expect(compile('profileUrl eq "https://X"').sql).toBe(`(COALESCE((r.doc #>> '{profileUrl}') = $2::text, false))`);
+    expect(compile('id eq "0b8c"').sql).toBe('((r.id::text) = $2::text)');
+    expect(compile('profileUrl eq "https://X"').sql).toBe(`((r.doc #>> '{profileUrl}') = $2::text)`);
   });
 
   it('negates eq for ne, so resources without the attribute match', () => {
@@ -170,26 +170,26 @@ describe('filterToSql: strings', () => {
 
   it('builds LIKE patterns in the parameter, escaping wildcards', () => {
     expect(compile('userName co "50%_off\\\\"')).toEqual({
-      sql: `(COALESCE(lower(r.user_name) LIKE lower($2::text) ESCAPE '\\', false))`,
+      sql: `(lower(r.user_name) LIKE lower($2::text) ESCAPE '\\')`,
       values: ['%50\\%\\_off\\\\%'],
     });
     expect(compile('externalId sw "ab"')).toEqual({
-      sql: `(COALESCE(r.external_id LIKE $2::text ESCAPE '\\', false))`,
+      sql: `(r.external_id LIKE $2::text ESCAPE '\\')`,
       values: ['ab%'],
     });
     expect(compile('title ew "Lead"')).toEqual({
-      sql: `(COALESCE(lower(r.doc #>> '{title}') LIKE lower($2::text) ESCAPE '\\', false))`,
+      sql: `(lower(r.doc #>> '{title}') LIKE lower($2::text) ESCAPE '\\')`,
       values: ['%Lead'],
     });
   });
 
   it('orders strings by code point', () => {
-    expect(compile('userName gt "m"').sql).toBe('(COALESCE(lower(r.user_name) COLLATE "C" > lower($2::text), false))');
+    expect(compile('userName gt "m"').sql).toBe('(lower(r.user_name) COLLATE "C" > lower($2::text))');
     expect(compile('userName ge "m"').sql).toContain('>= lower($2::text)');
     expect(compile('userName lt "m"').sql).toContain('< lower($2::text)');
-    expect(compile('externalId le "m"').sql).toBe('(COALESCE(r.external_id COLLATE "C" <= $2::text, false))');
+    expect(compile('externalId le "m"').sql).toBe('(r.external_id COLLATE "C" <= $2::text)');
     expect(compile('name.familyName lt "m"').sql).toBe(
-      `(COALESCE(lower(r.doc #>> '{name,familyName}') COLLATE "C" < lower($2::text), false))`,
+      `(lower(r.doc #>> '{name,familyName}') COLLATE "C" < lower($2::text))`,
     );
   });
 
@@ -205,7 +205,7 @@ describe('filterToSql: strings', () => {
 describe('filterToSql: JSON paths and schemas', () => {
   it('reads sub-attributes of single-valued complex attributes under the parent path', () => {
     expect(compile('name.givenName sw "B"')).toEqual({
-      sql: `(COALESCE(lower(r.doc #>> '{name,givenName}') LIKE lower($2::text) ESCAPE '\\', false))`,
+      sql: `(lower(r.doc #>> '{name,givenName}') LIKE lower($2::text) ESCAPE '\\')`,
       values: ['B%'],
     });
   });
@@ -216,10 +216,10 @@ describe('filterToSql: JSON paths and schemas', () => {
   });
 
   it('resolves URN-qualified core and extension attributes', () => {
-    expect(compile(`${CORE}:userName eq "x"`).sql).toBe('(COALESCE(lower(r.user_name) = lower($2::text), false))');
+    expect(compile(`${CORE}:userName eq "x"`).sql).toBe('(lower(r.user_name) = lower($2::text))');
     expect(compile(`${CORE}:name.givenName eq "x"`).sql).toContain(`'{name,givenName}'`);
     expect(compile(`${ENTERPRISE}:employeeNumber eq "701984"`)).toEqual({
-      sql: `(COALESCE(lower(r.doc #>> '{${ENTERPRISE},employeeNumber}') = lower($2::text), false))`,
+      sql: `(lower(r.doc #>> '{${ENTERPRISE},employeeNumber}') = lower($2::text))`,
       values: ['701984'],
     });
     expect(compile(`${ENTERPRISE.toLowerCase()}:DEPARTMENT eq "x"`).sql).toContain(`'{${ENTERPRISE},department}'`);
@@ -227,7 +227,7 @@ describe('filterToSql: JSON paths and schemas', () => {
 
   it('uses the value sub-attribute of a complex attribute compared without one', () => {
     expect(compile(`${ENTERPRISE}:manager eq "m-1"`)).toEqual({
-      sql: `(COALESCE((r.doc #>> '{${ENTERPRISE},manager,value}') = $2::text, false))`,
+      sql: `((r.doc #>> '{${ENTERPRISE},manager,value}') = $2::text)`,
       values: ['m-1'],
     });
   });
@@ -262,7 +262,7 @@ describe('filterToSql: JSON paths and schemas', () => {
     const oddSpec = spec('odd', 'string', { storage: json(...odd) });
     const core = { ...catalog.core, attributes: { ...catalog.core.attributes, odd: oddSpec } };
     expect(compile('odd eq "v"', { ...catalog, core }).sql).toBe(
-      `(COALESCE(lower(r.doc #>> E'{"it''s","a\\\\"b","null","x,y{}","back\\\\\\\\slash","sp ace"}') = lower($2::text), false))`,
+      `(lower(r.doc #>> E'{"it''s","a\\\\"b","null","x,y{}","back\\\\\\\\slash","sp ace"}') = lower($2::text))`,
     );
   });
 });
@@ -273,14 +273,14 @@ describe('filterToSql: multi-valued attributes', () => {
 
   it('tests each element for a sub-attribute comparison', () => {
     expect(compile('emails.value eq "a@x"')).toEqual({
-      sql: `(EXISTS (${inEmails} COALESCE(lower(e1.v #>> '{value}') = lower($2::text), false)))`,
+      sql: `(EXISTS (${inEmails} lower(e1.v #>> '{value}') = lower($2::text)))`,
       values: ['a@x'],
     });
   });
 
   it('compares the value sub-attribute when none is named', () => {
     expect(compile('emails co "@example.com"')).toEqual({
-      sql: `(EXISTS (${inEmails} COALESCE(lower(e1.v #>> '{value}') LIKE lower($2::text) ESCAPE '\\', false)))`,
+      sql: `(EXISTS (${inEmails} lower(e1.v #>> '{value}') LIKE lower($2::text) ESCAPE '\\'))`,
       values: ['%@example.com%'],
     });
   });
@@ -289,20 +289,20 @@ describe('filterToSql: multi-valued attributes', () => {
     expect(compile('schemas eq "urn:x"')).toEqual({
       sql:
         `(EXISTS (SELECT 1 FROM jsonb_array_elements(${elements(`'{schemas}'`)}) AS e1(v) ` +
-        `WHERE COALESCE((e1.v #>> '{}') = $2::text, false)))`,
+        `WHERE (e1.v #>> '{}') = $2::text))`,
       values: ['urn:x'],
     });
   });
 
   it('reads ne as "no element equals"', () => {
     expect(compile('emails.type ne "work"').sql).toBe(
-      `(NOT EXISTS (${inEmails} COALESCE(lower(e1.v #>> '{type}') = lower($2::text), false)))`,
+      `(NOT EXISTS (${inEmails} lower(e1.v #>> '{type}') = lower($2::text)))`,
     );
   });
 
   it('compares booleans inside elements as JSON', () => {
     expect(compile('emails.primary eq true')).toEqual({
-      sql: `(EXISTS (${inEmails} COALESCE((e1.v #> '{primary}') = to_jsonb($2::boolean), false)))`,
+      sql: `(EXISTS (${inEmails} (e1.v #> '{primary}') = to_jsonb($2::boolean)))`,
       values: [true],
     });
   });
@@ -311,8 +311,8 @@ describe('filterToSql: multi-valued attributes', () => {
     expect(compile('emails[type eq "work" and value co "@x"]')).toEqual({
       sql:
         `(EXISTS (${inEmails} ` +
-        `(COALESCE(lower(e1.v #>> '{type}') = lower($2::text), false) AND ` +
-        `COALESCE(lower(e1.v #>> '{value}') LIKE lower($3::text) ESCAPE '\\', false))))`,
+        `(lower(e1.v #>> '{type}') = lower($2::text) AND ` +
+        `lower(e1.v #>> '{value}') LIKE lower($3::text) ESCAPE '\\')))`,
       values: ['work', '%@x%'],
     });
   });
@@ -338,7 +338,7 @@ describe('filterToSql: multi-valued attributes', () => {
 
   it('treats a value filter on a single-valued complex attribute as its sub-attributes', () => {
     expect(compile('name[givenName eq "a" and familyName pr]').sql).toBe(
-      `((COALESCE(lower(r.doc #>> '{name,givenName}') = lower($2::text), false) AND ` +
+      `((lower(r.doc #>> '{name,givenName}') = lower($2::text) AND ` +
         `COALESCE((r.doc #> '{name,familyName}') ${PRESENT}, false)))`,
     );
   });
@@ -410,7 +410,7 @@ describe('filterToSql: pr and null', () => {
 
 describe('filterToSql: booleans', () => {
   it('compares boolean columns', () => {
-    expect(compile('active eq true')).toEqual({ sql: '(COALESCE(r.active = $2::boolean, false))', values: [true] });
+    expect(compile('active eq true')).toEqual({ sql: '(r.active = $2::boolean)', values: [true] });
     expect(compile('active ne false')).toEqual({ sql: '(NOT COALESCE(r.active = $2::boolean, false))', values: [false] });
   });
 
@@ -438,7 +438,7 @@ describe('filterToSql: booleans', () => {
 describe('filterToSql: dateTime', () => {
   it('casts JSON text to timestamptz', () => {
     expect(compile('meta.lastModified gt "2011-05-13T04:42:34Z"')).toEqual({
-      sql: `(COALESCE((r.doc #>> '{meta,lastModified}')::timestamptz > $2::timestamptz, false))`,
+      sql: `((r.doc #>> '{meta,lastModified}')::timestamptz > $2::timestamptz)`,
       values: ['2011-05-13T04:42:34Z'],
     });
   });
@@ -446,20 +446,20 @@ describe('filterToSql: dateTime', () => {
   it('uses a sub-attribute mapped to its own column as it is', () => {
     const catalog = userCatalog(true);
     expect(compile('meta.created ge "2024-01-01"', catalog)).toEqual({
-      sql: '(COALESCE(r.created_at >= $2::timestamptz, false))',
+      sql: '(r.created_at >= $2::timestamptz)',
       values: ['2024-01-01'],
     });
     expect(compile('meta.lastModified lt "2024-01-01T10:00:00.123+02:00"', catalog).sql).toBe(
-      '(COALESCE(r.updated_at < $2::timestamptz, false))',
+      '(r.updated_at < $2::timestamptz)',
     );
     expect(compile('meta.lastModified eq "2024-01-01T10:00:00Z"', catalog).sql).toBe(
-      '(COALESCE(r.updated_at = $2::timestamptz, false))',
+      '(r.updated_at = $2::timestamptz)',
     );
     expect(compile('meta.created ne "2024-01-01T10:00:00Z"', catalog).sql).toBe(
       '(NOT COALESCE(r.created_at = $2::timestamptz, false))',
     );
     expect(compile('meta.resourceType eq "User"', catalog).sql).toBe(
-      `(COALESCE((r.doc #>> '{meta,resourceType}') = $2::text, false))`,
+      `((r.doc #>> '{meta,resourceType}') = $2::text)`,
     );
   });
 
@@ -506,7 +506,7 @@ describe('filterToSql: numbers', () => {
     ['le', '<='],
   ])('compiles %s as numeric %s', (op, sqlOp) => {
     expect(compile(`${clearance} ${op} 3`)).toEqual({
-      sql: `(COALESCE((r.doc #>> '{${ACME},clearance}')::numeric ${sqlOp} $2::numeric, false))`,
+      sql: `((r.doc #>> '{${ACME},clearance}')::numeric ${sqlOp} $2::numeric)`,
       values: [3],
     });
   });
@@ -543,12 +543,12 @@ describe('filterToSql: logic', () => {
   it('negates a whole group', () => {
     expect(compile('not (userName eq "a" or userName eq "b")')).toEqual({
       sql:
-        '(NOT (COALESCE(lower(r.user_name) = lower($2::text), false) OR ' +
-        'COALESCE(lower(r.user_name) = lower($3::text), false)))',
+        '(NOT COALESCE((lower(r.user_name) = lower($2::text) OR ' +
+        'lower(r.user_name) = lower($3::text)), false))',
       values: ['a', 'b'],
     });
     expect(compile('not (title ne "x")').sql).toBe(
-      `(NOT NOT COALESCE(lower(r.doc #>> '{title}') = lower($2::text), false))`,
+      `(NOT COALESCE(NOT COALESCE(lower(r.doc #>> '{title}') = lower($2::text), false), false))`,
     );
   });
 

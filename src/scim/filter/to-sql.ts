@@ -183,8 +183,10 @@ class Compiler {
         return `(${operands.join(node.kind === 'and' ? ' AND ' : ' OR ')})`;
       }
       case 'not':
-        // Leaves may themselves start with NOT; `NOT NOT x` is valid SQL.
-        return `(NOT ${this.node(node.inner, scope)})`;
+        // A comparison on an absent attribute is NULL, which WHERE already treats as false; only under NOT
+        // must it become false first, so that `not (x eq 1)` matches resources without x. Leaves stay bare
+        // everywhere else, which keeps them in the form PostgreSQL matches to an index.
+        return `(NOT COALESCE(${this.node(node.inner, scope)}, false))`;
       case 'pr':
         return this.present(node.path, scope);
       case 'cmp':
@@ -305,7 +307,9 @@ class Compiler {
     // equals", and it matches resources lacking the attribute.
     const positiveOp = op === 'ne' ? 'eq' : op;
     const condition = this.each(located.target, (source) => this.compare(source, located, positiveOp, value));
-    return op === 'ne' ? `NOT ${condition}` : condition;
+    if (op !== 'ne') return condition;
+    // EXISTS is never NULL; a single value is NULL when absent, and absent must count as "not equal".
+    return located.target.kind === 'one' ? `NOT COALESCE(${condition}, false)` : `NOT ${condition}`;
   }
 
   private compare(
@@ -329,12 +333,12 @@ class Compiler {
       if (op === 'co' || op === 'sw' || op === 'ew') {
         const escaped = escapeLike(value);
         const pattern = op === 'co' ? `%${escaped}%` : op === 'sw' ? `${escaped}%` : `%${escaped}`;
-        return `COALESCE(${lhs} LIKE ${fold(`${this.params.add(pattern)}::text`)} ESCAPE '\\', false)`;
+        return `${lhs} LIKE ${fold(`${this.params.add(pattern)}::text`)} ESCAPE '\\'`;
       }
       const rhs = fold(`${this.params.add(value)}::text`);
       // Ordering compares code points (C collation) so results do not depend on the database's locale.
       const collate = op === 'eq' ? '' : ' COLLATE "C"';
-      return `COALESCE(${lhs}${collate} ${SQL_OPS[op]} ${rhs}, false)`;
+      return `${lhs}${collate} ${SQL_OPS[op]} ${rhs}`;
     }
 
     switch (spec.type) {
@@ -342,7 +346,7 @@ class Compiler {
         if (op === 'co' || op === 'sw' || op === 'ew') throw notApplicable();
         if (typeof value !== 'string' || !isDateTime(value)) throw badValue('a quoted ISO 8601 date-time');
         const lhs = source.kind === 'column' ? operand(source.sql) : `(${textOf(source)})::timestamptz`;
-        return `COALESCE(${lhs} ${SQL_OPS[op]} ${this.params.add(value)}::timestamptz, false)`;
+        return `${lhs} ${SQL_OPS[op]} ${this.params.add(value)}::timestamptz`;
       }
       case 'integer':
       case 'decimal': {
@@ -350,7 +354,7 @@ class Compiler {
         if (typeof value !== 'number') throw badValue('a number');
         if (spec.type === 'integer' && !Number.isInteger(value)) throw badValue('an integer');
         const lhs = `${operand(textOf(source))}::numeric`;
-        return `COALESCE(${lhs} ${SQL_OPS[op]} ${this.params.add(value)}::numeric, false)`;
+        return `${lhs} ${SQL_OPS[op]} ${this.params.add(value)}::numeric`;
       }
       case 'boolean': {
         if (op !== 'eq') throw notApplicable();
@@ -360,8 +364,8 @@ class Compiler {
         if (flag !== true && flag !== false && flag !== 'true' && flag !== 'false') throw badValue('true or false');
         const param = this.params.add(flag === true || flag === 'true');
         return source.kind === 'column'
-          ? `COALESCE(${operand(source.sql)} = ${param}::boolean, false)`
-          : `COALESCE(${operand(jsonbOf(source))} = to_jsonb(${param}::boolean), false)`;
+          ? `${operand(source.sql)} = ${param}::boolean`
+          : `${operand(jsonbOf(source))} = to_jsonb(${param}::boolean)`;
       }
       default:
         throw new FilterError(`attribute ${quoteInput(label)}${at(position)} cannot be compared`);
