@@ -8,17 +8,19 @@ interface ScimmyAttribute {
   subAttributes?: ScimmyAttribute[];
 }
 
+type Column = { sql: string; folded?: string };
+
 /** Attributes kept in typed columns rather than in the JSON document, for indexes and exact types. */
-const USER_COLUMNS: Record<string, string> = {
-  id: 'r.id::text',
-  externalid: 'r.external_id',
-  username: 'r.user_name',
-  active: 'r.active',
+const USER_COLUMNS: Record<string, Column> = {
+  id: { sql: 'r.id::text' },
+  externalid: { sql: 'r.external_id' },
+  username: { sql: 'r.user_name', folded: 'r.user_name_folded' },
+  active: { sql: 'r.active' },
 };
-const GROUP_COLUMNS: Record<string, string> = {
-  id: 'r.id::text',
-  externalid: 'r.external_id',
-  displayname: 'r.display_name',
+const GROUP_COLUMNS: Record<string, Column> = {
+  id: { sql: 'r.id::text' },
+  externalid: { sql: 'r.external_id' },
+  displayname: { sql: 'r.display_name', folded: 'r.display_name_folded' },
 };
 
 /** Never filterable or sortable: secrets, and attributes Lanyard derives instead of storing. */
@@ -41,7 +43,7 @@ function toSpec(attr: ScimmyAttribute, storage?: AttributeSpec['storage']): Attr
 function schemaAttributes(
   urn: string,
   attributes: ScimmyAttribute[],
-  columns: Record<string, string>,
+  columns: Record<string, Column>,
   jsonRoot: string[],
 ): SchemaAttributes {
   const entries: [string, AttributeSpec][] = [];
@@ -53,7 +55,7 @@ function schemaAttributes(
       continue;
     }
     const column = columns[key];
-    const storage: AttributeSpec['storage'] = column ? { kind: 'column', sql: column } : { kind: 'json', path: [...jsonRoot, attr.name] };
+    const storage: AttributeSpec['storage'] = column ? { kind: 'column', ...column } : { kind: 'json', path: [...jsonRoot, attr.name] };
     entries.push([key, toSpec(attr, storage)]);
   }
   return { urn, attributes: Object.fromEntries(entries) };
@@ -92,7 +94,7 @@ function isDefinition(attr: ScimmyAttribute | ScimmyDefinition): attr is ScimmyD
   return attr instanceof SCIMMY.Types.SchemaDefinition;
 }
 
-function catalogFor(resource: SchemaWithExtensions, coreUrn: string, columns: Record<string, string>): ResourceCatalog {
+function catalogFor(resource: SchemaWithExtensions, coreUrn: string, columns: Record<string, Column>): ResourceCatalog {
   const core: ScimmyAttribute[] = [];
   const extensions: SchemaAttributes[] = [];
   for (const attr of resource.definition.attributes) {

@@ -15,8 +15,12 @@ export type ScimAttributeType =
 
 /** Where an attribute's value is read from, relative to the resource row aliased `r`. */
 export type AttributeStorage =
-  /** A typed column: `sql` is an expression such as `r.user_name` or `r.created_at`. */
-  | { kind: 'column'; sql: string }
+  /**
+   * A typed column: `sql` is an expression such as `r.user_name` or `r.created_at`. `folded` names a column
+   * holding `lower(sql)`, for case-insensitive attributes: row-level security keeps PostgreSQL from using an
+   * index on `lower(column)` (lower() is not leakproof), but it can use one on a plain column.
+   */
+  | { kind: 'column'; sql: string; folded?: string }
   /** A key path inside the row's `r.doc` JSONB document, e.g. `['name', 'givenName']`. */
   | { kind: 'json'; path: readonly string[] };
 

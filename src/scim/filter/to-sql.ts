@@ -19,7 +19,7 @@ import type { SqlParams } from './sql-params.js';
 
 /** A single value: a typed column expression, or a key path below a JSONB expression. */
 type Source =
-  | { kind: 'column'; sql: string }
+  | { kind: 'column'; sql: string; folded?: string | undefined }
   | { kind: 'json'; base: string; path: readonly string[] };
 
 /** What a condition is tested on: one value, or each element of a JSONB array (true if any element matches). */
@@ -87,6 +87,11 @@ function textOf(source: Source): string {
   return source.kind === 'column' ? source.sql : `${source.base} #>> ${pathLiteral(source.path)}`;
 }
 
+/** The lower-cased text of a value, from its pre-folded column where the catalog has one. */
+function foldedTextOf(source: Source): string {
+  return source.kind === 'column' && source.folded ? source.folded : `lower(${textOf(source)})`;
+}
+
 /** A JSONB array expression that is `'[]'` when the document holds no array there, so iteration never fails. */
 function arrayOf(spec: AttributeSpec, label: string): string {
   const storage = storageOf(spec, label);
@@ -101,7 +106,7 @@ function storageOf(spec: AttributeSpec, label: string): AttributeStorage {
 
 function sourceOf(storage: AttributeStorage): Source {
   return storage.kind === 'column'
-    ? { kind: 'column', sql: storage.sql }
+    ? { kind: 'column', sql: storage.sql, folded: storage.folded }
     : { kind: 'json', base: 'r.doc', path: storage.path };
 }
 
@@ -329,7 +334,7 @@ class Compiler {
       if (typeof value !== 'string') throw badValue('a quoted string');
       const caseInsensitive = spec.type === 'string' && !spec.caseExact;
       const fold = (sql: string): string => (caseInsensitive ? `lower(${sql})` : sql);
-      const lhs = caseInsensitive ? `lower(${textOf(source)})` : operand(textOf(source));
+      const lhs = caseInsensitive ? foldedTextOf(source) : operand(textOf(source));
       if (op === 'co' || op === 'sw' || op === 'ew') {
         const escaped = escapeLike(value);
         const pattern = op === 'co' ? `%${escaped}%` : op === 'sw' ? `${escaped}%` : `%${escaped}`;
@@ -408,7 +413,7 @@ export function filterToSql(node: FilterNode, catalog: ResourceCatalog, params: 
 /** The sortable form of one value: case-insensitive strings fold to lower case, JSON text gets its SQL type. */
 function sortValue(source: Source, spec: AttributeSpec): string {
   if (isStringLike(spec)) {
-    return spec.type === 'string' && !spec.caseExact ? `lower(${textOf(source)})` : operand(textOf(source));
+    return spec.type === 'string' && !spec.caseExact ? foldedTextOf(source) : operand(textOf(source));
   }
   if (source.kind === 'column') return operand(source.sql);
   const cast = { dateTime: 'timestamptz', integer: 'numeric', decimal: 'numeric', boolean: 'boolean' }[

@@ -42,6 +42,8 @@ CREATE TABLE users (
   -- Stable, index-friendly order for paging; ids are random.
   seq          bigint GENERATED ALWAYS AS IDENTITY,
   user_name    text NOT NULL,
+  -- lower(user_name), for case-insensitive lookups an index can serve under row-level security.
+  user_name_folded text GENERATED ALWAYS AS (lower(user_name)) STORED,
   external_id  text,
   active       boolean NOT NULL,
   -- The SCIM attributes as last written by the IdP, minus id, meta, schemas, groups and password.
@@ -51,7 +53,7 @@ CREATE TABLE users (
   updated_at   timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (tenant_id, id)
 );
-CREATE UNIQUE INDEX users_user_name_key ON users (tenant_id, lower(user_name));
+CREATE UNIQUE INDEX users_user_name_key ON users (tenant_id, user_name_folded);
 CREATE UNIQUE INDEX users_seq ON users (tenant_id, seq);
 CREATE INDEX users_external_id ON users (tenant_id, external_id) WHERE external_id IS NOT NULL;
 
@@ -60,6 +62,7 @@ CREATE TABLE groups (
   id            uuid NOT NULL DEFAULT gen_random_uuid(),
   seq           bigint GENERATED ALWAYS AS IDENTITY,
   display_name  text NOT NULL,
+  display_name_folded text GENERATED ALWAYS AS (lower(display_name)) STORED,
   external_id   text,
   doc           jsonb NOT NULL,
   version       integer NOT NULL DEFAULT 1,
@@ -67,7 +70,7 @@ CREATE TABLE groups (
   updated_at    timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (tenant_id, id)
 );
-CREATE UNIQUE INDEX groups_display_name_key ON groups (tenant_id, lower(display_name));
+CREATE UNIQUE INDEX groups_display_name_key ON groups (tenant_id, display_name_folded);
 CREATE UNIQUE INDEX groups_seq ON groups (tenant_id, seq);
 CREATE INDEX groups_external_id ON groups (tenant_id, external_id) WHERE external_id IS NOT NULL;
 
