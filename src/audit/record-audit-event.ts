@@ -1,31 +1,70 @@
-import type { Queryable } from '../store/pool.js';
+import type pg from 'pg';
+import type { Queryable, Statement } from '../store/pool.js';
 import { type AuditEventInput, auditEventSchema } from './audit-event.js';
 import { canonicalJson } from './canonical-json.js';
 
 /**
- * Appends one event to the tenant's hash chain, inside the caller's transaction so the event exists if and
- * only if the change it records commits. Updating the chain head takes its row lock until commit, which
- * orders a tenant's events exactly as their transactions commit.
+ * Appending to a tenant's chain: bump the head (taking its row lock until commit, which orders a tenant's
+ * events exactly as their transactions commit) and insert the event with the new hash,
+ * sha256(previous hash || int8 seq || entry). `$t` are the event's parameters; `guard` makes the append
+ * conditional.
  */
-export async function recordAuditEvent(db: Queryable, tenantId: string, input: AuditEventInput): Promise<number> {
+function appendSql(t: (i: number) => string, guard = ''): string {
+  return `head AS (
+       UPDATE audit_chain_heads
+          SET seq = seq + 1,
+              hash = sha256(hash || int8send(seq + 1) || convert_to(${t(2)}::text, 'UTF8'))
+        WHERE tenant_id = ${t(1)}::uuid${guard}
+       RETURNING seq, hash
+     ),
+     appended AS (
+       INSERT INTO audit_events (tenant_id, seq, occurred_at, actor, action, resource_type, resource_id, entry, hash)
+       SELECT ${t(1)}::uuid, head.seq, ${t(3)}::timestamptz, ${t(4)}, ${t(5)}, ${t(6)}, ${t(7)}, ${t(2)}::text, head.hash FROM head
+       RETURNING seq
+     )`;
+}
+
+function eventValues(tenantId: string, input: AuditEventInput): unknown[] {
   const event = auditEventSchema.parse(input);
   const occurredAt = new Date().toISOString();
   const entry = canonicalJson({ tenantId, occurredAt, ...event });
-  const { rows } = await db.query<{ seq: number }>(
-    `WITH head AS (
-       UPDATE audit_chain_heads
-          SET seq = seq + 1,
-              hash = sha256(hash || int8send(seq + 1) || convert_to($2, 'UTF8'))
-        WHERE tenant_id = $1
-       RETURNING seq, hash
-     )
-     INSERT INTO audit_events (tenant_id, seq, occurred_at, actor, action, resource_type, resource_id, entry, hash)
-     SELECT $1, head.seq, $3, $4, $5, $6, $7, $2, head.hash FROM head
-     RETURNING seq`,
-    [tenantId, entry, occurredAt, event.actor, event.action, event.resourceType, event.resourceId],
-  );
+  return [tenantId, entry, occurredAt, event.actor, event.action, event.resourceType, event.resourceId];
+}
+
+const APPEND_ONLY = `WITH ${appendSql((i) => `$${i}`)} SELECT seq FROM appended`;
+
+/**
+ * Appends one event to the tenant's hash chain inside the caller's transaction, so the event exists if and
+ * only if the change it records commits.
+ */
+export async function recordAuditEvent(db: Queryable, tenantId: string, input: AuditEventInput): Promise<number> {
+  const { rows } = await db.query<{ seq: number }>({ name: 'audit.append', text: APPEND_ONLY, values: eventValues(tenantId, input) });
   if (rows.length !== 1) throw new Error('audit chain head missing for tenant');
   return rows[0]!.seq;
+}
+
+/**
+ * Runs one data-modifying statement (with RETURNING) and appends its audit event in the same SQL statement,
+ * one round trip instead of two on the busiest path. The event is appended only when the statement
+ * returned a row, so a write that matched nothing records nothing.
+ */
+export async function writeWithAudit<Row extends pg.QueryResultRow>(
+  db: Queryable,
+  tenantId: string,
+  statement: Statement,
+  input: AuditEventInput,
+): Promise<Row[]> {
+  const offset = statement.values.length;
+  const text = `WITH main AS (${statement.text}),
+     ${appendSql((i) => `$${offset + i}`, ' AND EXISTS (SELECT 1 FROM main)')}
+     SELECT main.*, (SELECT seq FROM appended) AS audit_seq FROM main`;
+  const { rows } = await db.query<Row & { audit_seq: number | null }>({
+    ...(statement.name ? { name: `audited.${statement.name}` } : {}),
+    text,
+    values: [...statement.values, ...eventValues(tenantId, input)],
+  });
+  if (rows.length > 0 && rows[0]!.audit_seq === null) throw new Error('audit chain head missing for tenant');
+  return rows.map(({ audit_seq: _seq, ...row }) => row as unknown as Row);
 }
 
 /** Starts a tenant's chain: sequence 0, an all-zero hash. */

@@ -2,6 +2,13 @@ import pg from 'pg';
 
 export type Queryable = Pick<pg.PoolClient, 'query'>;
 
+/** A parameterised statement; `name` makes PostgreSQL keep it prepared on each connection. */
+export interface Statement {
+  name?: string;
+  text: string;
+  values: unknown[];
+}
+
 export interface PoolOptions {
   databaseUrl: string;
   /** Role every session switches to, so row-level security applies to the service's own queries. */

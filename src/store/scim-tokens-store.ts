@@ -94,7 +94,7 @@ export async function lookupToken(db: Queryable, slug: string, tokenId: string):
     expires_at: Date;
     revoked_at: Date | null;
     last_used_at: Date | null;
-  }>('SELECT * FROM scim_token_lookup($1, $2)', [slug, tokenId]);
+  }>({ name: 'scim-tokens.lookup', text: 'SELECT * FROM scim_token_lookup($1, $2)', values: [slug, tokenId] });
   const row = rows[0];
   if (!row) return null;
   return {

@@ -1,4 +1,4 @@
-import type { Queryable } from './pool.js';
+import type { Queryable, Statement } from './pool.js';
 
 /** A user row: the SCIM document as stored plus the columns Lanyard indexes and versions. */
 export interface UserRecord {
@@ -19,7 +19,7 @@ export interface UserWrite {
   doc: Record<string, unknown>;
 }
 
-interface UserRow {
+export interface UserRow {
   id: string;
   user_name: string;
   external_id: string | null;
@@ -45,13 +45,27 @@ export function toUserRecord(row: UserRow): UserRecord {
   };
 }
 
-export async function insertUser(db: Queryable, tenantId: string, user: UserWrite): Promise<UserRecord> {
-  const { rows } = await db.query<UserRow>(
-    `INSERT INTO users AS r (tenant_id, user_name, external_id, active, doc) VALUES ($1, $2, $3, $4, $5)
-     RETURNING ${USER_COLUMNS}`,
-    [tenantId, user.userName, user.externalId, user.active, user.doc],
-  );
-  return toUserRecord(rows[0]!);
+/** Statements for the writes that travel with their audit event (see `writeWithAudit`). */
+export function insertUserStatement(tenantId: string, id: string, user: UserWrite): Statement {
+  return {
+    name: 'users.insert',
+    text: `INSERT INTO users AS r (tenant_id, id, user_name, external_id, active, doc) VALUES ($1, $2, $3, $4, $5, $6)
+           RETURNING ${USER_COLUMNS}`,
+    values: [tenantId, id, user.userName, user.externalId, user.active, user.doc],
+  };
+}
+
+export function updateUserStatement(tenantId: string, id: string, user: UserWrite): Statement {
+  return {
+    name: 'users.update',
+    text: `UPDATE users r SET user_name = $3, external_id = $4, active = $5, doc = $6, version = version + 1, updated_at = now()
+            WHERE r.tenant_id = $1 AND r.id = $2 RETURNING ${USER_COLUMNS}`,
+    values: [tenantId, id, user.userName, user.externalId, user.active, user.doc],
+  };
+}
+
+export function deleteUserStatement(tenantId: string, id: string): Statement {
+  return { name: 'users.delete', text: 'DELETE FROM users WHERE tenant_id = $1 AND id = $2 RETURNING id', values: [tenantId, id] };
 }
 
 export async function findUser(
@@ -60,25 +74,12 @@ export async function findUser(
   id: string,
   opts: { forUpdate?: boolean } = {},
 ): Promise<UserRecord | null> {
-  const { rows } = await db.query<UserRow>(
-    `SELECT ${USER_COLUMNS} FROM users r WHERE r.tenant_id = $1 AND r.id = $2${opts.forUpdate ? ' FOR UPDATE' : ''}`,
-    [tenantId, id],
-  );
+  const { rows } = await db.query<UserRow>({
+    name: opts.forUpdate ? 'users.find-for-update' : 'users.find',
+    text: `SELECT ${USER_COLUMNS} FROM users r WHERE r.tenant_id = $1 AND r.id = $2${opts.forUpdate ? ' FOR UPDATE' : ''}`,
+    values: [tenantId, id],
+  });
   return rows[0] ? toUserRecord(rows[0]) : null;
-}
-
-export async function updateUser(db: Queryable, tenantId: string, id: string, user: UserWrite): Promise<UserRecord> {
-  const { rows } = await db.query<UserRow>(
-    `UPDATE users r SET user_name = $3, external_id = $4, active = $5, doc = $6, version = version + 1, updated_at = now()
-      WHERE r.tenant_id = $1 AND r.id = $2 RETURNING ${USER_COLUMNS}`,
-    [tenantId, id, user.userName, user.externalId, user.active, user.doc],
-  );
-  return toUserRecord(rows[0]!);
-}
-
-export async function deleteUser(db: Queryable, tenantId: string, id: string): Promise<boolean> {
-  const { rowCount } = await db.query('DELETE FROM users WHERE tenant_id = $1 AND id = $2', [tenantId, id]);
-  return Boolean(rowCount);
 }
 
 export interface GroupRef {

@@ -1,19 +1,22 @@
 import type pg from 'pg';
-import { recordAuditEvent } from '../../audit/record-audit-event.js';
+import { randomUUID } from 'node:crypto';
+import type { AuditEventInput } from '../../audit/audit-event.js';
+import { writeWithAudit } from '../../audit/record-audit-event.js';
 import { ScimError } from '../../errors/scim-error.js';
 import { listResources } from '../../store/list-resources.js';
 import type { Queryable } from '../../store/pool.js';
 import { inTenantTx, isUuid } from '../../store/transaction.js';
 import {
-  deleteUser,
+  deleteUserStatement,
   findUser,
   type GroupRef,
   groupsOfUsers,
-  insertUser,
+  insertUserStatement,
   toUserRecord,
-  updateUser,
+  updateUserStatement,
   USER_COLUMNS,
   type UserRecord,
+  type UserRow,
   type UserWrite,
 } from '../../store/users-store.js';
 import { checkIfMatch } from '../etag.js';
@@ -46,10 +49,10 @@ export class UserService {
 
   async create(ctx: TenantContext, body: unknown): Promise<UserRecord> {
     const write = validateUser(body, this.catalog);
+    const id = randomUUID();
     return this.write(ctx, async (db) => {
-      const user = await insertUser(db, ctx.tenantId, write);
-      await this.audit(db, ctx, 'user.created', user.id, Object.keys(write.doc).sort());
-      return user;
+      const [row] = await writeWithAudit<UserRow>(db, ctx.tenantId, insertUserStatement(ctx.tenantId, id, write), this.event(ctx, 'user.created', id, Object.keys(write.doc).sort()));
+      return toUserRecord(row!);
     });
   }
 
@@ -89,8 +92,7 @@ export class UserService {
     await this.write(ctx, async (db) => {
       const current = await this.lockUser(db, ctx, id);
       checkIfMatch(ifMatch, current.version);
-      await deleteUser(db, ctx.tenantId, id);
-      await this.audit(db, ctx, 'user.deleted', id, []);
+      await writeWithAudit(db, ctx.tenantId, deleteUserStatement(ctx.tenantId, id), this.event(ctx, 'user.deleted', id, []));
     });
   }
 
@@ -144,9 +146,8 @@ export class UserService {
   ): Promise<UserRecord> {
     const changed = changedAttributes(current.doc, write.doc);
     if (changed.length === 0) return current;
-    const user = await updateUser(db, ctx.tenantId, current.id, write);
-    await this.audit(db, ctx, action, current.id, changed);
-    return user;
+    const [row] = await writeWithAudit<UserRow>(db, ctx.tenantId, updateUserStatement(ctx.tenantId, current.id, write), this.event(ctx, action, current.id, changed));
+    return toUserRecord(row!);
   }
 
   private async lockUser(db: Queryable, ctx: TenantContext, id: string): Promise<UserRecord> {
@@ -163,8 +164,8 @@ export class UserService {
     }
   }
 
-  private async audit(db: Queryable, ctx: TenantContext, action: string, id: string, attributes: string[]): Promise<void> {
-    await recordAuditEvent(db, ctx.tenantId, { actor: actorOf(ctx), action, resourceType: 'user', resourceId: id, attributes });
+  private event(ctx: TenantContext, action: string, id: string, attributes: string[]): AuditEventInput {
+    return { actor: actorOf(ctx), action, resourceType: 'user', resourceId: id, attributes };
   }
 }
 
