@@ -3,7 +3,7 @@ import type { UserWrite } from '../../store/users-store.js';
 import { coerceResource } from '../coerce-input.js';
 import type { ResourceCatalog } from '../filter/catalog.js';
 import { toStoredDocument } from '../resource-document.js';
-import { SCIMMY } from '../schemas.js';
+import { CORE_USER, SCIMMY } from '../schemas.js';
 
 /**
  * Turns a POST or PUT body into what is stored. scimmy checks it against the User schema (with the
@@ -14,13 +14,19 @@ export function validateUser(body: unknown, catalog: ResourceCatalog): UserWrite
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     throw new ScimError(400, 'invalidSyntax', 'the request body must be a JSON object');
   }
-  let instance: unknown;
+  const schemas = (body as { schemas?: unknown }).schemas;
+  if (Array.isArray(schemas) && schemas.length > 0 && !schemas.includes(CORE_USER)) {
+    throw new ScimError(400, 'invalidSyntax', `schemas must include "${CORE_USER}"`);
+  }
+  let validated: unknown;
   try {
-    instance = new SCIMMY.Schemas.User(coerceResource(body as Record<string, unknown>, catalog), 'in');
+    // The schema definition's own coercion is the whole of scimmy's validation; a Schema instance would
+    // run it twice more through per-attribute setters, at three times the cost on the busiest path.
+    validated = SCIMMY.Schemas.User.definition.coerce(coerceResource(body as Record<string, unknown>, catalog), 'in');
   } catch (err) {
     throw asSchemaViolation(err);
   }
-  return userWriteFrom(JSON.parse(JSON.stringify(instance)) as Record<string, unknown>);
+  return userWriteFrom(JSON.parse(JSON.stringify(validated)) as Record<string, unknown>);
 }
 
 /**
