@@ -4,7 +4,7 @@ import { parseDuration } from '../config/duration.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { serve } from '../http/serve.js';
-import { createLogger, type Logger } from '../log/logger.js';
+import { createLogger, flushLogs, type Logger } from '../log/logger.js';
 import { openRuntime, type Runtime } from '../runtime.js';
 import { scimBaseUrl } from '../tenants/tenant.js';
 import { fail, type Output, print } from './output.js';
@@ -66,6 +66,7 @@ async function runService(): Promise<void> {
     log.info({ signal }, 'stopping');
     await server.stop();
     await runtime.close();
+    flushLogs(log);
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

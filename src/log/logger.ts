@@ -20,6 +20,10 @@ export const REDACTED_PATHS = [
   'config.masterKey',
 ];
 
+/**
+ * JSON lines to `destination`, by default stdout written asynchronously in batches: one write per request
+ * would cost the service a system call per request. Call {@link flushLogs} before exiting.
+ */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(
     {
@@ -29,6 +33,14 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
     },
-    destination,
+    destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 }),
   );
+}
+
+export function flushLogs(log: Logger): void {
+  try {
+    log.flush();
+  } catch {
+    // nothing buffered, or stdout already closed
+  }
 }

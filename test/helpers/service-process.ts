@@ -5,6 +5,9 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
+/** The Node.js flags `npm start` runs the service with (package.json); a test keeps the two in step. */
+export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=32'];
+
 export interface ServiceProcess {
   child: ChildProcess;
   /** Where it listens, e.g. http://127.0.0.1:41234 */
@@ -32,7 +35,7 @@ export async function startServiceProcess(
   nodeArgs: string[] = [],
 ): Promise<ServiceProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, 'bin/lanyard.js', 'start'], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...nodeArgs, 'bin/lanyard.js', 'start'], {
     cwd: ROOT,
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
