@@ -185,11 +185,12 @@ describe('lanyard CLI', () => {
     'refusals go to stderr with their exit status and nothing on stdout',
     async () => {
       // Started together on purpose: several processes starting at once must not trip over each other.
-      const [duplicate, unknown, badSlug, badTtl, longTtl] = await Promise.all([
+      const [duplicate, unknown, badSlug, badTtl, badTtlJson, longTtl] = await Promise.all([
         lanyard(['tenant', 'create', slug]),
         lanyard(['token', 'issue', 'no-such-tenant', '--json']),
         lanyard(['tenant', 'create', 'Bad_Slug', '--json']),
         lanyard(['token', 'issue', slug, '--ttl', '5x']),
+        lanyard(['token', 'issue', slug, '--ttl', '5x', '--json']),
         lanyard(['token', 'issue', 'globex', '--ttl', '401d', '--json']),
       ]);
 
@@ -205,9 +206,14 @@ describe('lanyard CLI', () => {
       expect(badSlug.stdout).toBe('');
       expect(jsonError(badSlug.stderr)).toMatchObject({ code: 'invalid_input', message: expect.stringContaining('slug') });
 
-      expect(badTtl.code).not.toBe(0);
+      expect(badTtl.code).toBe(2);
       expect(badTtl.stdout).toBe('');
       expect(badTtl.stderr).toContain('--ttl');
+
+      // A usage mistake under --json is reported as JSON too, without the help text.
+      expect(badTtlJson.code).toBe(2);
+      expect(badTtlJson.stdout).toBe('');
+      expect(jsonError(badTtlJson.stderr)).toMatchObject({ code: 'invalid_input', message: expect.stringContaining('--ttl') });
 
       expect(longTtl.code).toBe(2);
       expect(longTtl.stdout).toBe('');

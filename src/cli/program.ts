@@ -7,7 +7,7 @@ import { serve } from '../http/serve.js';
 import { createLogger, flushLogs, type Logger } from '../log/logger.js';
 import { openRuntime, type Runtime } from '../runtime.js';
 import { scimBaseUrl } from '../tenants/tenant.js';
-import { fail, type Output, print } from './output.js';
+import { EXIT, fail, type Output, print } from './output.js';
 
 function operatorActor(): string {
   let name = 'unknown';
@@ -74,11 +74,17 @@ async function runService(): Promise<void> {
 }
 
 export function buildProgram(): Command {
+  // Usage mistakes are reported like every other error: JSON on stderr under --json, exit status 2.
+  const json = process.argv.includes('--json');
   const program = new Command('lanyard')
     .description('Multi-tenant SCIM 2.0 provisioning bridge')
-    .showHelpAfterError()
+    .showHelpAfterError(!json)
+    .configureOutput({
+      outputError: (text, write) =>
+        write(json ? `${JSON.stringify({ error: { code: 'invalid_input', message: text.replace(/^error: /, '').trim() } })}\n` : text),
+    })
     .exitOverride((err) => {
-      process.exit(err.exitCode === 0 ? 0 : 2);
+      process.exit(err.exitCode === 0 ? 0 : EXIT.invalid_input);
     });
 
   program.command('start').description('run the HTTP service (and, from the provisioning release on, the workers)').action(runService);

@@ -100,6 +100,19 @@ describe('POST /Users', () => {
     expect(res.body.scimType).toBe('invalidValue');
   });
 
+  it('refuses a body that declares another resource\'s schema with 400 invalidSyntax', async () => {
+    const res = await svc.http.post(`${t.path}/Users`).set(t.auth).send({ ...newUser('wrong.schema@example.com'), schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'] });
+    expect(res.status).toBe(400);
+    expect(res.body.scimType).toBe('invalidSyntax');
+  });
+
+  it('finds users by extension attributes', async () => {
+    await create('ext.filter@example.com', { schemas: [USER, ENTERPRISE], [ENTERPRISE]: { department: 'Filterable Dept' } });
+    const res = await svc.http.get(`${t.path}/Users`).query({ filter: `${ENTERPRISE}:department eq "filterable dept"` }).set(t.auth);
+    expect(res.body.totalResults).toBe(1);
+    expect(res.body.Resources[0].userName).toBe('ext.filter@example.com');
+  });
+
   it('lets externalId repeat: it is opaque and not unique', async () => {
     await create('ext1@example.com', { externalId: 'same' });
     await create('ext2@example.com', { externalId: 'same' });
