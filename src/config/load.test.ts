@@ -43,7 +43,7 @@ describe('loadConfig defaults', () => {
       host: '127.0.0.1',
       publicBaseUrl: 'http://127.0.0.1:8080',
       databaseUrl: 'postgres://postgres@127.0.0.1:5432/lanyard',
-      databasePoolMax: 10,
+      databasePoolMax: 5,
       statementTimeoutMs: 15_000,
       redisUrl: 'redis://127.0.0.1:6379',
       logLevel: 'info',
