@@ -1,4 +1,7 @@
+import type pg from 'pg';
 import { ScimError } from '../errors/scim-error.js';
+import type { Queryable } from '../store/pool.js';
+import { inTenantTx } from '../store/transaction.js';
 
 /** Turns PostgreSQL's unique_violation on a SCIM uniqueness index into 409 `uniqueness` (RFC 7644 §3.3). */
 export function asUniquenessError(err: unknown, constraints: Record<string, string>): unknown {
@@ -7,4 +10,21 @@ export function asUniquenessError(err: unknown, constraints: Record<string, stri
     return new ScimError(409, 'uniqueness', constraints[pgErr.constraint]!);
   }
   return err;
+}
+
+/**
+ * A SCIM write: one transaction in the tenant's context, with a violated uniqueness index (named in
+ * `constraints`, mapped to what the client is told) answered as 409.
+ */
+export async function scimWrite<T>(
+  pool: pg.Pool,
+  tenantId: string,
+  constraints: Record<string, string>,
+  work: (db: Queryable) => Promise<T>,
+): Promise<T> {
+  try {
+    return await inTenantTx(pool, tenantId, work);
+  } catch (err) {
+    throw asUniquenessError(err, constraints);
+  }
 }

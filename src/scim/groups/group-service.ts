@@ -17,18 +17,15 @@ import {
   toGroupRecord,
   updateGroup,
 } from '../../store/groups-store.js';
-import { listResources } from '../../store/list-resources.js';
 import type { Queryable } from '../../store/pool.js';
 import { inTenantTx, isUuid } from '../../store/transaction.js';
 import { checkIfMatch } from '../etag.js';
 import type { ResourceCatalog } from '../filter/catalog.js';
-import { parseFilter } from '../filter/parse.js';
-import { SqlParams } from '../filter/sql-params.js';
-import { filterToSql, sortToSql } from '../filter/to-sql.js';
+import { listPage } from '../list-page.js';
 import type { ListParams } from '../list-params.js';
 import { parsePatchRequest } from '../patch-request.js';
 import { actorOf, type TenantContext } from '../tenant-context.js';
-import { asUniquenessError } from '../unique-violation.js';
+import { scimWrite } from '../unique-violation.js';
 import { type GroupInput, type MemberRef, parseGroupInput } from './group-input.js';
 import { type GroupPatchStep, planGroupPatch } from './plan-group-patch.js';
 
@@ -127,33 +124,11 @@ export class GroupService {
   }
 
   async list(ctx: TenantContext, params: ListParams, withMembers: boolean): Promise<{ total: number; items: GroupWithMembers[] }> {
-    const sql = new SqlParams([ctx.tenantId]);
-    const where = params.filter ? filterToSql(parseFilter(params.filter), this.catalog, sql) : null;
-    const orderBy = params.sortBy ? sortToSql(params.sortBy, this.catalog) : null;
-    return inTenantTx(
-      this.pool,
-      ctx.tenantId,
-      async (db) => {
-        const page = await listResources<Parameters<typeof toGroupRecord>[0]>(db, {
-          table: 'groups',
-          columns: GROUP_COLUMNS,
-          tenantId: ctx.tenantId,
-          where,
-          params: sql.values.slice(1),
-          orderBy,
-          descending: params.descending,
-          offset: params.startIndex - 1,
-          limit: params.count,
-        });
-        const groups = page.rows.map(toGroupRecord);
-        const members = withMembers ? await listMembers(db, ctx.tenantId, groups.map((g) => g.id)) : undefined;
-        return {
-          total: page.total,
-          items: groups.map((group) => ({ group, members: members ? (members.get(group.id) ?? []) : undefined })),
-        };
-      },
-      { readOnly: true },
-    );
+    const query = { params, catalog: this.catalog, table: 'groups' as const, columns: GROUP_COLUMNS, toRecord: toGroupRecord };
+    return listPage(this.pool, ctx.tenantId, query, async ({ total, records, db }) => {
+      const members = withMembers ? await listMembers(db, ctx.tenantId, records.map((g) => g.id)) : undefined;
+      return { total, items: records.map((group) => ({ group, members: members ? (members.get(group.id) ?? []) : undefined })) };
+    });
   }
 
   private async applyStep(
@@ -231,13 +206,10 @@ export class GroupService {
     return group;
   }
 
-  private async write<T>(ctx: TenantContext, work: (db: Queryable) => Promise<T>): Promise<T> {
-    try {
-      return await inTenantTx(this.pool, ctx.tenantId, work);
-    } catch (err) {
-      throw asUniquenessError(err, UNIQUE);
-    }
+  private write<T>(ctx: TenantContext, work: (db: Queryable) => Promise<T>): Promise<T> {
+    return scimWrite(this.pool, ctx.tenantId, UNIQUE, work);
   }
+
 
   private async audit(
     db: Queryable,

@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import type { AuditEventInput } from '../../audit/audit-event.js';
 import { writeWithAudit } from '../../audit/record-audit-event.js';
 import { ScimError } from '../../errors/scim-error.js';
-import { listResources } from '../../store/list-resources.js';
 import type { Queryable } from '../../store/pool.js';
 import { inTenantTx, isUuid } from '../../store/transaction.js';
 import {
@@ -21,15 +20,13 @@ import {
 } from '../../store/users-store.js';
 import { checkIfMatch } from '../etag.js';
 import type { ResourceCatalog } from '../filter/catalog.js';
-import { parseFilter } from '../filter/parse.js';
-import { SqlParams } from '../filter/sql-params.js';
-import { filterToSql, sortToSql } from '../filter/to-sql.js';
+import { listPage } from '../list-page.js';
 import type { ListParams } from '../list-params.js';
 import { parsePatchRequest } from '../patch-request.js';
 import { changedAttributes } from '../resource-document.js';
 import { PATCH_OP, SCIMMY } from '../schemas.js';
 import { actorOf, type TenantContext } from '../tenant-context.js';
-import { asUniquenessError } from '../unique-violation.js';
+import { scimWrite } from '../unique-violation.js';
 import { normaliseUserPatch } from './normalise-user-patch.js';
 import { asSchemaViolation, userWriteFrom, validateUser } from './validate-user.js';
 
@@ -111,30 +108,11 @@ export class UserService {
   }
 
   async list(ctx: TenantContext, params: ListParams, withGroups: boolean): Promise<{ total: number; items: UserWithGroups[] }> {
-    const sql = new SqlParams([ctx.tenantId]);
-    const where = params.filter ? filterToSql(parseFilter(params.filter), this.catalog, sql) : null;
-    const orderBy = params.sortBy ? sortToSql(params.sortBy, this.catalog) : null;
-    return inTenantTx(
-      this.pool,
-      ctx.tenantId,
-      async (db) => {
-        const page = await listResources<Parameters<typeof toUserRecord>[0]>(db, {
-          table: 'users',
-          columns: USER_COLUMNS,
-          tenantId: ctx.tenantId,
-          where,
-          params: sql.values.slice(1),
-          orderBy,
-          descending: params.descending,
-          offset: params.startIndex - 1,
-          limit: params.count,
-        });
-        const users = page.rows.map(toUserRecord);
-        const groups = withGroups ? await groupsOfUsers(db, ctx.tenantId, users.map((u) => u.id)) : undefined;
-        return { total: page.total, items: users.map((user) => ({ user, groups: groups ? (groups.get(user.id) ?? []) : undefined })) };
-      },
-      { readOnly: true },
-    );
+    const query = { params, catalog: this.catalog, table: 'users' as const, columns: USER_COLUMNS, toRecord: toUserRecord };
+    return listPage(this.pool, ctx.tenantId, query, async ({ total, records, db }) => {
+      const groups = withGroups ? await groupsOfUsers(db, ctx.tenantId, records.map((u) => u.id)) : undefined;
+      return { total, items: records.map((user) => ({ user, groups: groups ? (groups.get(user.id) ?? []) : undefined })) };
+    });
   }
 
   private async saveIfChanged(
@@ -156,13 +134,10 @@ export class UserService {
     return user;
   }
 
-  private async write<T>(ctx: TenantContext, work: (db: Queryable) => Promise<T>): Promise<T> {
-    try {
-      return await inTenantTx(this.pool, ctx.tenantId, work);
-    } catch (err) {
-      throw asUniquenessError(err, UNIQUE);
-    }
+  private write<T>(ctx: TenantContext, work: (db: Queryable) => Promise<T>): Promise<T> {
+    return scimWrite(this.pool, ctx.tenantId, UNIQUE, work);
   }
+
 
   private event(ctx: TenantContext, action: string, id: string, attributes: string[]): AuditEventInput {
     return { actor: actorOf(ctx), action, resourceType: 'user', resourceId: id, attributes };
