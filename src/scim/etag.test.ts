@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ScimError } from '../errors/scim-error.js';
+import { scimErrorOf } from '../../test/helpers/scim-error-of.js';
 import { checkIfMatch, etagOf } from './etag.js';
-
-function scimErrorOf(run: () => unknown): ScimError {
-  try {
-    run();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ScimError);
-    return err as ScimError;
-  }
-  throw new Error('expected a ScimError');
-}
 
 describe('etagOf', () => {
   it('is a weak tag of the version', () => {

@@ -1,17 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ScimError } from '../errors/scim-error.js';
+import { scimErrorOf as thrownScimError } from '../../test/helpers/scim-error-of.js';
+import type { ScimError } from '../errors/scim-error.js';
 import { parseListParams } from './list-params.js';
 
 const LIMITS = { defaultCount: 100, maxResults: 1000 };
 
 function scimErrorOf(source: Record<string, unknown>): ScimError {
-  try {
-    parseListParams(source, LIMITS);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ScimError);
-    return err as ScimError;
-  }
-  throw new Error('expected parseListParams to throw');
+  return thrownScimError(() => parseListParams(source, LIMITS));
 }
 
 describe('parseListParams', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ScimError } from '../errors/scim-error.js';
+import { scimErrorOf } from '../../test/helpers/scim-error-of.js';
 import { parsePatchRequest, splitPatchPath } from './patch-request.js';
 import { CORE_USER, ENTERPRISE_USER, LANYARD_ACCESS, PATCH_OP } from './schemas.js';
 
@@ -7,16 +7,6 @@ const EXTENSIONS = [ENTERPRISE_USER, LANYARD_ACCESS];
 
 function patch(...operations: unknown[]): unknown {
   return { schemas: [PATCH_OP], Operations: operations };
-}
-
-function scimErrorOf(run: () => unknown): ScimError {
-  try {
-    run();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ScimError);
-    return err as ScimError;
-  }
-  throw new Error('expected a ScimError');
 }
 
 describe('parsePatchRequest', () => {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ERROR_MESSAGE as ERROR } from '../../src/scim/schemas.js';
 import { startTestService, type TestService, type TestTenant } from '../helpers/test-service.js';
 
-const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
 const TOKEN_SHAPE = /^lanyard_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/;
 
 let svc: TestService;

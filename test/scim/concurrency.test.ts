@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CORE_GROUP as GROUP, CORE_USER as USER, PATCH_OP as PATCH } from '../../src/scim/schemas.js';
 import { startTestService, type TestService, type TestTenant } from '../helpers/test-service.js';
-
-const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
-const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
-const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
 let svc: TestService;
 let t: TestTenant;

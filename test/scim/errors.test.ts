@@ -1,10 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CORE_USER as USER, ERROR_MESSAGE as ERROR } from '../../src/scim/schemas.js';
 import { withAdmin } from '../helpers/databases.js';
 import { startTestService, type TestService, type TestTenant } from '../helpers/test-service.js';
-
-const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
-const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
 
 let svc: TestService;
 let t: TestTenant;

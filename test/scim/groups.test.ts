@@ -1,11 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CORE_GROUP as GROUP, CORE_USER as USER, ERROR_MESSAGE as ERROR, PATCH_OP as PATCH } from '../../src/scim/schemas.js';
 import { startTestService, type TestService, type TestTenant } from '../helpers/test-service.js';
-
-const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
-const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
-const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
-const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
 
 let svc: TestService;
 let t: TestTenant;

@@ -1,10 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CORE_USER as USER, ENTERPRISE_USER as ENTERPRISE, LANYARD_ACCESS as LANYARD, PATCH_OP as PATCH } from '../../src/scim/schemas.js';
 import { startTestService, type TestService, type TestTenant } from '../helpers/test-service.js';
-
-const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
-const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
-const LANYARD = 'urn:lanyard:scim:schemas:extension:access:1.0:User';
-const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
 let svc: TestService;
 let t: TestTenant;

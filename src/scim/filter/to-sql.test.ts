@@ -1,85 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { ACME, CORE, ENTERPRISE, json, spec, userCatalog } from '../../../test/helpers/sample-user-catalog.js';
 import type { FilterNode } from './ast.js';
-import type { AttributeSpec, AttributeStorage, ResourceCatalog, ScimAttributeType } from './catalog.js';
+import type { AttributeSpec, ResourceCatalog } from './catalog.js';
 import { FilterError } from './filter-error.js';
 import { parseFilter } from './parse.js';
 import { resolveAttrPath } from './resolve.js';
 import { SqlParams } from './sql-params.js';
 import { filterToSql, sortToSql } from './to-sql.js';
-
-const CORE = 'urn:ietf:params:scim:schemas:core:2.0:User';
-const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
-const ACME = 'urn:example:scim:schemas:extension:acme:1.0:User';
-
-function spec(name: string, type: ScimAttributeType, extra: Partial<AttributeSpec> = {}): AttributeSpec {
-  return { name, type, multiValued: false, caseExact: false, ...extra };
-}
-
-function keyed(...specs: AttributeSpec[]): Record<string, AttributeSpec> {
-  return Object.fromEntries(specs.map((s) => [s.name.toLowerCase(), s]));
-}
-
-const json = (...path: string[]): AttributeStorage => ({ kind: 'json', path });
-const column = (sql: string): AttributeStorage => ({ kind: 'column', sql });
-
-/** A User catalog shaped like the real one; `meta` is JSON unless `metaColumns` maps its parts to columns. */
-function userCatalog(metaColumns = false): ResourceCatalog {
-  const created = spec('created', 'dateTime', metaColumns ? { storage: column('r.created_at') } : {});
-  const lastModified = spec('lastModified', 'dateTime', metaColumns ? { storage: column('r.updated_at') } : {});
-  return {
-    core: {
-      urn: CORE,
-      attributes: keyed(
-        spec('id', 'string', { caseExact: true, storage: column('r.id::text') }),
-        spec('externalId', 'string', { caseExact: true, storage: column('r.external_id') }),
-        spec('userName', 'string', { storage: column('r.user_name') }),
-        spec('active', 'boolean', { storage: column('r.active') }),
-        spec('displayName', 'string', { storage: json('displayName') }),
-        spec('title', 'string', { storage: json('title') }),
-        spec('profileUrl', 'reference', { storage: json('profileUrl') }),
-        spec('schemas', 'reference', { multiValued: true, caseExact: true, storage: json('schemas') }),
-        spec('meta', 'complex', {
-          storage: json('meta'),
-          subAttributes: keyed(created, lastModified, spec('resourceType', 'string', { caseExact: true })),
-        }),
-        spec('name', 'complex', {
-          storage: json('name'),
-          subAttributes: keyed(spec('givenName', 'string'), spec('familyName', 'string'), spec('formatted', 'string')),
-        }),
-        spec('emails', 'complex', {
-          multiValued: true,
-          storage: json('emails'),
-          subAttributes: keyed(
-            spec('value', 'string'),
-            spec('type', 'string'),
-            spec('primary', 'boolean'),
-            spec('display', 'string'),
-          ),
-        }),
-      ),
-    },
-    extensions: [
-      {
-        urn: ENTERPRISE,
-        attributes: keyed(
-          spec('employeeNumber', 'string', { storage: json(ENTERPRISE, 'employeeNumber') }),
-          spec('department', 'string', { storage: json(ENTERPRISE, 'department') }),
-          spec('manager', 'complex', {
-            storage: json(ENTERPRISE, 'manager'),
-            subAttributes: keyed(spec('value', 'string', { caseExact: true }), spec('displayName', 'string')),
-          }),
-        ),
-      },
-      {
-        urn: ACME,
-        attributes: keyed(
-          spec('clearance', 'integer', { storage: json(ACME, 'clearance') }),
-          spec('rating', 'decimal', { storage: json(ACME, 'rating') }),
-        ),
-      },
-    ],
-  };
-}
 
 /** Compiles `text` after one value the caller bound itself, so placeholder numbering is exercised throughout. */
 function compile(text: string, catalog: ResourceCatalog = userCatalog()): { sql: string; values: unknown[] } {

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ScimError } from '../../errors/scim-error.js';
+import { scimErrorOf } from '../../../test/helpers/scim-error-of.js';
 import { CORE_GROUP } from '../schemas.js';
 import { lowerKeys, parseExternalId, parseGroupInput, parseMembers } from './group-input.js';
-
-function scimErrorOf(run: () => unknown): ScimError {
-  try {
-    run();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ScimError);
-    return err as ScimError;
-  }
-  throw new Error('expected a ScimError');
-}
 
 describe('parseGroupInput', () => {
   it('reads displayName, externalId and members', () => {

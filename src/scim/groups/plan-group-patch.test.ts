@@ -1,21 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ScimError } from '../../errors/scim-error.js';
+import { op } from '../../../test/helpers/patch-operation.js';
+import { scimErrorOf as thrownScimError } from '../../../test/helpers/scim-error-of.js';
+import type { ScimError } from '../../errors/scim-error.js';
 import type { PatchOperation } from '../patch-request.js';
 import { CORE_GROUP } from '../schemas.js';
 import { planGroupPatch } from './plan-group-patch.js';
 
-function op(o: PatchOperation['op'], path: string | undefined, value?: unknown): PatchOperation {
-  return { op: o, path, value };
-}
-
 function scimErrorOf(ops: PatchOperation[]): ScimError {
-  try {
-    planGroupPatch(ops);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ScimError);
-    return err as ScimError;
-  }
-  throw new Error('expected a ScimError');
+  return thrownScimError(() => planGroupPatch(ops));
 }
 
 describe('planGroupPatch without a path', () => {

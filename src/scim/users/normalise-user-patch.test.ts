@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ScimError } from '../../errors/scim-error.js';
+import { op } from '../../../test/helpers/patch-operation.js';
+import { scimErrorOf } from '../../../test/helpers/scim-error-of.js';
 import type { ResourceCatalog } from '../filter/catalog.js';
 import type { PatchOperation } from '../patch-request.js';
 import { resourceCatalogs } from '../resource-catalogs.js';
@@ -16,22 +17,8 @@ beforeAll(() => {
 const HOME_ONLY = { userName: 'ada', emails: [{ value: 'ada@home.example', type: 'home' }] };
 const WITH_WORK = { userName: 'ada', emails: [{ value: 'ada@work.example', type: 'Work' }] };
 
-function op(o: PatchOperation['op'], path: string | undefined, value?: unknown): PatchOperation {
-  return { op: o, path, value };
-}
-
 function normalise(ops: PatchOperation[], current: Record<string, unknown> = HOME_ONLY): PatchOperation[] {
   return normaliseUserPatch(ops, current, catalog);
-}
-
-function scimErrorOf(run: () => unknown): ScimError {
-  try {
-    run();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ScimError);
-    return err as ScimError;
-  }
-  throw new Error('expected a ScimError');
 }
 
 describe('Entra work e-mail rewrite', () => {
