@@ -8,14 +8,16 @@ import { inTenantTx, isUuid } from '../../store/transaction.js';
 import {
   deleteUserStatement,
   findUser,
+  findUserWithGroups,
   type GroupRef,
-  groupsOfUsers,
   insertUserStatement,
   toUserRecord,
   updateUserStatement,
   USER_COLUMNS,
+  USER_GROUPS_COLUMN,
   type UserRecord,
   type UserRow,
+  type UserRowWithGroups,
   type UserWrite,
 } from '../../store/users-store.js';
 import { checkIfMatch } from '../etag.js';
@@ -98,21 +100,29 @@ export class UserService {
       this.pool,
       ctx.tenantId,
       async (db) => {
-        const user = isUuid(id) ? await findUser(db, ctx.tenantId, id) : null;
+        if (!isUuid(id)) throw notFound(id);
+        if (withGroups) {
+          const found = await findUserWithGroups(db, ctx.tenantId, id);
+          if (!found) throw notFound(id);
+          return found;
+        }
+        const user = await findUser(db, ctx.tenantId, id);
         if (!user) throw notFound(id);
-        const groups = withGroups ? ((await groupsOfUsers(db, ctx.tenantId, [id])).get(id) ?? []) : undefined;
-        return { user, groups };
+        return { user, groups: undefined };
       },
       { readOnly: true },
     );
   }
 
   async list(ctx: TenantContext, params: ListParams, withGroups: boolean): Promise<{ total: number; items: UserWithGroups[] }> {
-    const query = { params, catalog: this.catalog, table: 'users' as const, columns: USER_COLUMNS, toRecord: toUserRecord };
-    return listPage(this.pool, ctx.tenantId, query, async ({ total, records, db }) => {
-      const groups = withGroups ? await groupsOfUsers(db, ctx.tenantId, records.map((u) => u.id)) : undefined;
-      return { total, items: records.map((user) => ({ user, groups: groups ? (groups.get(user.id) ?? []) : undefined })) };
-    });
+    const query = {
+      params,
+      catalog: this.catalog,
+      table: 'users' as const,
+      columns: withGroups ? `${USER_COLUMNS}, ${USER_GROUPS_COLUMN}` : USER_COLUMNS,
+      toRecord: (row: UserRowWithGroups): UserWithGroups => ({ user: toUserRecord(row), groups: withGroups ? (row.groups ?? []) : undefined }),
+    };
+    return listPage(this.pool, ctx.tenantId, query, async ({ total, records }) => ({ total, items: records }));
   }
 
   private async saveIfChanged(
