@@ -1,10 +1,13 @@
+import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { parseDuration } from '../config/duration.js';
 import { loadConfig } from '../config/load.js';
+import { DomainError } from '../errors/domain-error.js';
 import type { Config } from '../config/schema.js';
 import { serve } from '../http/serve.js';
 import { createLogger, flushLogs, type Logger } from '../log/logger.js';
+import { loadPolicy } from '../policy/load-policy.js';
 import { openRuntime, type Runtime } from '../runtime.js';
 import { scimBaseUrl } from '../tenants/tenant.js';
 import { EXIT, fail, type Output, print } from './output.js';
@@ -135,6 +138,38 @@ export function buildProgram(): Command {
         }),
       );
   }
+
+  const policy = program.command('policy').description('access policy as code');
+  policy
+    .command('validate <file>')
+    .description('check a policy file: schema, durations and references, each problem named by its path')
+    .option('--json', 'print JSON')
+    .action(async (file: string, opts: { json?: boolean }) => {
+      const out = { json: Boolean(opts.json) };
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (err) {
+        process.exitCode = fail(out, new DomainError('not_found', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`));
+        return;
+      }
+      const result = loadPolicy(text);
+      if (result.ok) {
+        const { packages, rules } = result.policy;
+        print(out, `${file}: valid (${Object.keys(packages).length} packages, ${rules.length} rules)`, {
+          valid: true,
+          packages: Object.keys(packages),
+          rules: rules.length,
+        });
+        return;
+      }
+      process.stderr.write(
+        out.json
+          ? `${JSON.stringify({ error: { code: 'invalid_config', message: `${file} is not a valid policy`, problems: result.errors.map((e) => ({ path: e.path, problem: e.problem })) } })}\n`
+          : result.errors.map((e) => `${file}: ${e.message}\n`).join(''),
+      );
+      process.exitCode = EXIT.invalid_config;
+    });
 
   const token = program.command('token').description('manage SCIM bearer tokens');
   token
