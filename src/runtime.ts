@@ -5,6 +5,7 @@ import type { Logger } from './log/logger.js';
 import { configureScimmy } from './scim/schemas.js';
 import { ensureDatabase, migrate } from './store/migrate.js';
 import { createPool } from './store/pool.js';
+import { PolicyService } from './provisioning/policy-service.js';
 import { TenantService } from './tenants/tenant-service.js';
 import { TokenService } from './tenants/token-service.js';
 
@@ -17,6 +18,7 @@ export interface Runtime {
   pool: pg.Pool;
   tenants: TenantService;
   tokens: TokenService;
+  policies: PolicyService;
   close(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
     pool,
     tenants: new TenantService(pool),
     tokens: new TokenService(pool, { defaultTtlMs: config.scim.tokenDefaultTtlMs, maxTtlMs: config.scim.tokenMaxTtlMs }),
+    policies: new PolicyService(pool),
     close: () => pool.end(),
   };
 }

@@ -3,14 +3,16 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './helpers/test-database.js';
+import { TEST_MASTER_KEY } from './helpers/test-service.js';
 
 const run = promisify(execFile);
 const ROOT = new URL('..', import.meta.url).pathname;
 
-async function lanyard(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function lanyard(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/lanyard.js', ...args], { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '' } });
+    const { stdout, stderr } = await run(process.execPath, ['bin/lanyard.js', ...args], { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', ...env } });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -43,4 +45,29 @@ describe('lanyard policy validate', () => {
       error: { code: 'invalid_config', message: `${file} is not a valid policy`, problems: [{ path: 'rules[0].grant[1]', problem: 'unknown access package "crm-admin"' }] },
     });
   }, 30_000);
+});
+
+describe('lanyard policy plan, apply and show', () => {
+  let db: TestDatabase;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    env = { DATABASE_URL: db.url, LANYARD_MASTER_KEY: TEST_MASTER_KEY, LOG_LEVEL: 'silent' };
+  });
+  afterAll(() => db.drop());
+
+  it('plans, applies and shows a tenant\'s policy', async () => {
+    const file = 'config/globex-partners.policy.yaml';
+    expect((await lanyard(['tenant', 'create', 'globex'], env)).code).toBe(0);
+    const plan = await lanyard(['policy', 'plan', 'globex', file, '--json'], env);
+    expect(plan.code).toBe(0);
+    expect(JSON.parse(plan.stdout)).toEqual({ users: 0, byPackage: {}, quarantined: 0, changes: [] });
+    const applied = await lanyard(['policy', 'apply', 'globex', file, '--json'], env);
+    expect(JSON.parse(applied.stdout)).toMatchObject({ slug: 'globex', version: 1, appliedBy: expect.stringMatching(/^operator:cli:/) });
+    const shown = await lanyard(['policy', 'show', 'globex'], env);
+    expect(shown.stdout).toMatch(/^# version 1, applied by operator:cli:/);
+    expect(shown.stdout).toContain('warehouse-analyst:');
+    const missing = await lanyard(['policy', 'show', 'nobody', '--json'], env);
+    expect(missing.code).toBe(3);
+  }, 60_000);
 });

@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.js';
 import { serve } from '../http/serve.js';
 import { createLogger, flushLogs, type Logger } from '../log/logger.js';
 import { loadPolicy } from '../policy/load-policy.js';
+import type { PolicyPlan } from '../provisioning/policy-service.js';
 import { openRuntime, type Runtime } from '../runtime.js';
 import { scimBaseUrl } from '../tenants/tenant.js';
 import { EXIT, fail, type Output, print } from './output.js';
@@ -20,6 +21,25 @@ function operatorActor(): string {
     // No passwd entry (some containers): the actor is still marked as the CLI.
   }
   return `operator:cli:${name}`;
+}
+
+async function readPolicyFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new DomainError('not_found', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}
+
+function describePlan(slug: string, plan: PolicyPlan): string {
+  const lines = [`${slug}: ${plan.users} users, ${plan.changes.length} with changes, ${plan.quarantined} quarantined`];
+  for (const [pkg, n] of Object.entries(plan.byPackage).sort()) lines.push(`  package ${pkg}: +${n.grant} grant, -${n.revoke} revoke`);
+  for (const user of plan.changes) {
+    if (user.status === 'quarantined') lines.push(`  ${user.userName}: quarantined, missing ${user.missing?.join(', ')}`);
+    for (const g of user.grant) lines.push(`  ${user.userName}: + ${g.connector} ${g.entitlement} (${g.packages.join(', ')})${g.approval ? ' after approval' : ''}`);
+    for (const r of user.revoke) lines.push(`  ${user.userName}: - ${r.connector} ${r.entitlement} (${r.reason})`);
+  }
+  return lines.join('\n');
 }
 
 function ttlOption(value: string): number {
@@ -148,9 +168,9 @@ export function buildProgram(): Command {
       const out = { json: Boolean(opts.json) };
       let text: string;
       try {
-        text = await readFile(file, 'utf8');
+        text = await readPolicyFile(file);
       } catch (err) {
-        process.exitCode = fail(out, new DomainError('not_found', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`));
+        process.exitCode = fail(out, err);
         return;
       }
       const result = loadPolicy(text);
@@ -170,6 +190,47 @@ export function buildProgram(): Command {
       );
       process.exitCode = EXIT.invalid_config;
     });
+
+  policy
+    .command('apply <slug> <file>')
+    .description("store a new version of the tenant's policy (who applied it and when are recorded)")
+    .option('--json', 'print JSON')
+    .action((slug: string, file: string, opts: { json?: boolean }) =>
+      withRuntime({ json: Boolean(opts.json) }, async (rt) => {
+        const version = await rt.policies.apply(slug, await readPolicyFile(file), operatorActor());
+        print({ json: Boolean(opts.json) }, `applied policy version ${version.version} to ${slug}`, {
+          slug,
+          version: version.version,
+          appliedBy: version.appliedBy,
+          appliedAt: version.appliedAt.toISOString(),
+        });
+      }),
+    );
+  policy
+    .command('show <slug>')
+    .description("print the tenant's policy in force, with its version")
+    .option('--json', 'print JSON')
+    .action((slug: string, opts: { json?: boolean }) =>
+      withRuntime({ json: Boolean(opts.json) }, async (rt) => {
+        const current = await rt.policies.show(slug);
+        if (!current) throw new DomainError('not_found', `tenant "${slug}" has no policy yet (lanyard policy apply ${slug} <file>)`);
+        print(
+          { json: Boolean(opts.json) },
+          `# version ${current.version}, applied by ${current.appliedBy} at ${current.appliedAt.toISOString()}\n${current.source.trimEnd()}`,
+          { slug, version: current.version, appliedBy: current.appliedBy, appliedAt: current.appliedAt.toISOString(), source: current.source },
+        );
+      }),
+    );
+  policy
+    .command('plan <slug> <file>')
+    .description('dry run: what the policy would grant and revoke, per package and per user; changes nothing')
+    .option('--json', 'print JSON')
+    .action((slug: string, file: string, opts: { json?: boolean }) =>
+      withRuntime({ json: Boolean(opts.json) }, async (rt) => {
+        const plan = await rt.policies.plan(slug, await readPolicyFile(file));
+        print({ json: Boolean(opts.json) }, describePlan(slug, plan), plan);
+      }),
+    );
 
   const token = program.command('token').description('manage SCIM bearer tokens');
   token

@@ -123,6 +123,13 @@ rules:
 `);
     const user = userFacts({ id: 'u', userName: 'u', active: true, doc: { [ENTERPRISE]: { organization: 'Globex' } } }, mapped.intake);
     expect(evaluate(user, [], mapped, NOW)).toMatchObject({ status: 'eligible', desired: [{ connector: 'c', entitlement: 'e' }] });
+    // The Lanyard extension, when it carries the attribute, comes first.
+    const both = userFacts(
+      { id: 'u', userName: 'u', active: true, doc: { [ENTERPRISE]: { organization: 'Globex' }, [LANYARD_ACCESS_URN]: { organization: 'Initech' } } },
+      mapped.intake,
+    );
+    expect(both.intake.organization).toBe('Initech');
+    expect(evaluate(both, [], mapped, NOW).desired).toEqual([]);
   });
 
   it('gives nothing to a deactivated user or one whose end date has passed', () => {

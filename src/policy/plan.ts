@@ -9,6 +9,8 @@ export interface CurrentGrant {
   entitlement: string;
   state: GrantState;
   endsAt: Date | null;
+  /** The packages that asked for it, for reports. */
+  packages?: string[];
 }
 
 export interface PlannedGrant {

@@ -62,7 +62,7 @@ export const policySchema = z
     intake: z
       .object({
         required: z.array(z.enum(INTAKE_ATTRIBUTES)).default([]),
-        /** Where an intake attribute comes from when not from the Lanyard extension. */
+        /** Where an intake attribute comes from when the Lanyard extension does not carry it. */
         from: z.partialRecord(z.enum(INTAKE_ATTRIBUTES), attributePath).default({}),
       })
       .strict()

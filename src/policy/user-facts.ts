@@ -14,8 +14,8 @@ export interface UserFacts {
 }
 
 /**
- * Reads a stored SCIM user document. Intake attributes come from the Lanyard extension unless the policy
- * maps one from elsewhere (`intake.from: { organization: urn:…:enterprise:2.0:User:organization }`).
+ * Reads a stored SCIM user document. Intake attributes come from the Lanyard extension, or, where it has
+ * none, from where the policy maps them (`intake.from: { organization: urn:…:enterprise:2.0:User:organization }`).
  * Pure.
  */
 export function userFacts(
@@ -26,8 +26,8 @@ export function userFacts(
   const facts: Partial<Record<IntakeAttribute, string>> = {};
   for (const key of INTAKE_ATTRIBUTES) {
     const from = intake.from[key];
-    const value = from ? attribute(from) : attribute(`${LANYARD_ACCESS_URN}:${key}`);
-    if (value !== undefined && value.trim() !== '') facts[key] = value.trim();
+    const value = [attribute(`${LANYARD_ACCESS_URN}:${key}`), from ? attribute(from) : undefined].find((v) => v !== undefined && v.trim() !== '');
+    if (value !== undefined) facts[key] = value.trim();
   }
   return { id: user.id, userName: user.userName, active: user.active, intake: facts, attribute };
 }

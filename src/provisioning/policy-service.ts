@@ -1,0 +1,126 @@
+import type pg from 'pg';
+import { recordAuditEvent } from '../audit/record-audit-event.js';
+import { DomainError } from '../errors/domain-error.js';
+import { evaluate } from '../policy/evaluate.js';
+import { loadPolicy } from '../policy/load-policy.js';
+import { planChanges } from '../policy/plan.js';
+import type { PolicyDocument } from '../policy/policy-schema.js';
+import { userFacts } from '../policy/user-facts.js';
+import { grantsOfUsers } from '../store/grants-store.js';
+import { currentPolicy, insertPolicyVersion, type PolicyVersion } from '../store/policy-store.js';
+import { enterTenant } from '../store/tenants-store.js';
+import { inTx } from '../store/transaction.js';
+import { userBatch } from '../store/user-batches.js';
+import { requireTenant } from '../tenants/tenant-service.js';
+
+const BATCH = 1000;
+
+export interface UserPlan {
+  userName: string;
+  status: 'eligible' | 'inactive' | 'quarantined' | 'ended';
+  missing?: string[];
+  grant: { connector: string; entitlement: string; packages: string[]; approval: boolean }[];
+  revoke: { connector: string; entitlement: string; packages: string[]; reason: string }[];
+}
+
+export interface PolicyPlan {
+  users: number;
+  byPackage: Record<string, { grant: number; revoke: number }>;
+  quarantined: number;
+  /** Users whose access would change, or who are quarantined. */
+  changes: UserPlan[];
+}
+
+/** Applying, showing and dry-running a tenant's access policy. */
+export class PolicyService {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async apply(slug: string, source: string, actor: string): Promise<PolicyVersion> {
+    const policy = parseOrThrow(source);
+    return inTx(this.pool, async (db) => {
+      // The tenant row lock orders concurrent applies, so version numbers never collide.
+      const tenant = await requireTenant(db, slug, { lock: true });
+      await enterTenant(db, tenant.id);
+      const version = await insertPolicyVersion(db, tenant.id, { source, document: policy, appliedBy: actor });
+      await recordAuditEvent(db, tenant.id, {
+        actor,
+        action: 'policy.applied',
+        resourceType: 'policy',
+        resourceId: String(version.version),
+        attributes: ['packages', 'rules', 'intake'],
+        detail: { version: version.version, packages: Object.keys(policy.packages), rules: policy.rules.length },
+      });
+      return version;
+    });
+  }
+
+  async show(slug: string): Promise<PolicyVersion | null> {
+    return inTx(
+      this.pool,
+      async (db) => {
+        const tenant = await requireTenant(db, slug);
+        await enterTenant(db, tenant.id);
+        return currentPolicy(db, tenant.id);
+      },
+      '',
+      { readOnly: true },
+    );
+  }
+
+  /**
+   * What applying `source` would grant and revoke for every user of the tenant, now. Reads only: nothing
+   * is written, queued or sent anywhere.
+   */
+  async plan(slug: string, source: string, now = new Date()): Promise<PolicyPlan> {
+    const policy = parseOrThrow(source);
+    return inTx(
+      this.pool,
+      async (db) => {
+        const tenant = await requireTenant(db, slug);
+        await enterTenant(db, tenant.id);
+        const result: PolicyPlan = { users: 0, byPackage: {}, quarantined: 0, changes: [] };
+        const count = (pkg: string, kind: 'grant' | 'revoke') => {
+          result.byPackage[pkg] ??= { grant: 0, revoke: 0 };
+          result.byPackage[pkg][kind] += 1;
+        };
+        for (let after = 0; ; ) {
+          const users = await userBatch(db, tenant.id, after, BATCH);
+          if (users.length === 0) break;
+          after = users[users.length - 1]!.seq;
+          const grants = await grantsOfUsers(db, tenant.id, users.map((u) => u.id));
+          for (const user of users) {
+            result.users += 1;
+            const evaluation = evaluate(userFacts(user, policy.intake), user.groups, policy, now);
+            const plan = planChanges(evaluation, grants.get(user.id) ?? [], now);
+            const entry: UserPlan = {
+              userName: user.userName,
+              status: evaluation.status,
+              ...(evaluation.status === 'quarantined' ? { missing: evaluation.missing } : {}),
+              grant: plan.grant.map((g) => {
+                const packages = [...new Set(g.desired.reasons.map((r) => r.package))];
+                packages.forEach((p) => count(p, 'grant'));
+                return { connector: g.desired.connector, entitlement: g.desired.entitlement, packages, approval: g.start === 'awaiting_approval' };
+              }),
+              revoke: plan.revoke.map((r) => {
+                const packages = r.grant.packages ?? [];
+                packages.forEach((p) => count(p, 'revoke'));
+                return { connector: r.grant.connector, entitlement: r.grant.entitlement, packages, reason: r.reason };
+              }),
+            };
+            if (evaluation.status === 'quarantined') result.quarantined += 1;
+            if (entry.grant.length || entry.revoke.length || evaluation.status === 'quarantined') result.changes.push(entry);
+          }
+        }
+        return result;
+      },
+      '',
+      { readOnly: true },
+    );
+  }
+}
+
+function parseOrThrow(source: string): PolicyDocument {
+  const result = loadPolicy(source);
+  if (result.ok) return result.policy;
+  throw new DomainError('invalid_input', `the policy is not valid:\n${result.errors.map((e) => `  ${e.message}`).join('\n')}`);
+}
