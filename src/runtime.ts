@@ -5,6 +5,7 @@ import type { Logger } from './log/logger.js';
 import { configureScimmy } from './scim/schemas.js';
 import { ensureDatabase, migrate } from './store/migrate.js';
 import { createPool } from './store/pool.js';
+import { ConnectorService } from './provisioning/connector-service.js';
 import { PolicyService } from './provisioning/policy-service.js';
 import { TenantService } from './tenants/tenant-service.js';
 import { TokenService } from './tenants/token-service.js';
@@ -19,6 +20,7 @@ export interface Runtime {
   tenants: TenantService;
   tokens: TokenService;
   policies: PolicyService;
+  connectors: ConnectorService;
   close(): Promise<void>;
 }
 
@@ -43,6 +45,7 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
     tenants: new TenantService(pool),
     tokens: new TokenService(pool, { defaultTtlMs: config.scim.tokenDefaultTtlMs, maxTtlMs: config.scim.tokenMaxTtlMs }),
     policies: new PolicyService(pool),
+    connectors: new ConnectorService(pool, config.masterKey, log),
     close: () => pool.end(),
   };
 }

@@ -70,4 +70,24 @@ describe('lanyard policy plan, apply and show', () => {
     const missing = await lanyard(['policy', 'show', 'nobody', '--json'], env);
     expect(missing.code).toBe(3);
   }, 60_000);
+
+  it('adds, lists and tests a connector from a YAML file, never printing its secrets', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lanyard-connector-'));
+    const file = join(dir, 'warehouse.yaml');
+    const url = new URL(db.url);
+    url.password = 'Sup3r-S3cret';
+    writeFileSync(file, `url: ${url.toString()}\nrolePrefix: lanyard_cli_\n`);
+    const added = await lanyard(['connector', 'add', 'globex', 'warehouse-pg', '--kind', 'postgres', '--config', file, '--json'], env);
+    expect(added.code).toBe(0);
+    expect(JSON.parse(added.stdout)).toMatchObject({ name: 'warehouse-pg', kind: 'postgres', config: { url: '[encrypted]', rolePrefix: 'lanyard_cli_' } });
+    const listed = await lanyard(['connector', 'list', 'globex'], env);
+    expect(listed.stdout).toContain('warehouse-pg\tpostgres');
+    expect(listed.stdout + added.stdout + added.stderr).not.toContain('Sup3r-S3cret');
+    const tested = await lanyard(['connector', 'test', 'globex', 'warehouse-pg', '--json'], env);
+    expect(JSON.parse(tested.stdout)).toEqual({ name: 'warehouse-pg', ok: true });
+    writeFileSync(file, 'url: [unclosed\n');
+    const broken = await lanyard(['connector', 'add', 'globex', 'other', '--kind', 'postgres', '--config', file], env);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/not valid JSON or YAML/);
+  }, 60_000);
 });

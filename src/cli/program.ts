@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
+import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../config/duration.js';
 import { loadConfig } from '../config/load.js';
 import { DomainError } from '../errors/domain-error.js';
@@ -8,6 +9,7 @@ import type { Config } from '../config/schema.js';
 import { serve } from '../http/serve.js';
 import { createLogger, flushLogs, type Logger } from '../log/logger.js';
 import { loadPolicy } from '../policy/load-policy.js';
+import type { ConnectorSummary } from '../provisioning/connector-service.js';
 import type { PolicyPlan } from '../provisioning/policy-service.js';
 import { openRuntime, type Runtime } from '../runtime.js';
 import { scimBaseUrl } from '../tenants/tenant.js';
@@ -23,7 +25,21 @@ function operatorActor(): string {
   return `operator:cli:${name}`;
 }
 
-async function readPolicyFile(file: string): Promise<string> {
+/** JSON or YAML; a parse error names the line only, since the file holds secrets. */
+function parseConfigFile(file: string, text: string): unknown {
+  try {
+    return parseYaml(text) as unknown;
+  } catch (err) {
+    const line = (err as { linePos?: { line: number }[] }).linePos?.[0]?.line;
+    throw new DomainError('invalid_input', `${file}${line ? ` line ${line}` : ''}: not valid JSON or YAML`);
+  }
+}
+
+function connectorJson(c: ConnectorSummary) {
+  return { name: c.name, kind: c.kind, config: c.config, createdBy: c.createdBy, createdAt: c.createdAt.toISOString() };
+}
+
+async function readTextFile(file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (err) {
@@ -168,7 +184,7 @@ export function buildProgram(): Command {
       const out = { json: Boolean(opts.json) };
       let text: string;
       try {
-        text = await readPolicyFile(file);
+        text = await readTextFile(file);
       } catch (err) {
         process.exitCode = fail(out, err);
         return;
@@ -197,7 +213,7 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action((slug: string, file: string, opts: { json?: boolean }) =>
       withRuntime({ json: Boolean(opts.json) }, async (rt) => {
-        const version = await rt.policies.apply(slug, await readPolicyFile(file), operatorActor());
+        const version = await rt.policies.apply(slug, await readTextFile(file), operatorActor());
         print({ json: Boolean(opts.json) }, `applied policy version ${version.version} to ${slug}`, {
           slug,
           version: version.version,
@@ -227,8 +243,54 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action((slug: string, file: string, opts: { json?: boolean }) =>
       withRuntime({ json: Boolean(opts.json) }, async (rt) => {
-        const plan = await rt.policies.plan(slug, await readPolicyFile(file));
+        const plan = await rt.policies.plan(slug, await readTextFile(file));
         print({ json: Boolean(opts.json) }, describePlan(slug, plan), plan);
+      }),
+    );
+
+  const connector = program.command('connector').description("manage a tenant's connectors to downstream systems");
+  connector
+    .command('add <slug> <name>')
+    .description('register a connector; its configuration is checked by its kind and its secrets are sealed')
+    .requiredOption('--kind <kind>', 'connector kind, e.g. postgres')
+    .requiredOption('--config <file>', 'configuration as JSON or YAML')
+    .option('--json', 'print JSON')
+    .action((slug: string, name: string, opts: { kind: string; config: string; json?: boolean }) =>
+      withRuntime({ json: Boolean(opts.json) }, async (rt) => {
+        const config = parseConfigFile(opts.config, await readTextFile(opts.config));
+        const added = await rt.connectors.add(slug, { name, kind: opts.kind, config }, operatorActor());
+        print({ json: Boolean(opts.json) }, `added connector ${added.name} (${added.kind}) to ${slug}`, connectorJson(added));
+      }),
+    );
+  connector
+    .command('list <slug>')
+    .description("list a tenant's connectors (secrets never shown)")
+    .option('--json', 'print JSON')
+    .action((slug: string, opts: { json?: boolean }) =>
+      withRuntime({ json: Boolean(opts.json) }, async (rt) => {
+        const list = await rt.connectors.list(slug);
+        const human = list.length ? list.map((c) => `${c.name}\t${c.kind}\t${JSON.stringify(c.config)}`).join('\n') : `no connectors for ${slug}`;
+        print({ json: Boolean(opts.json) }, human, list.map(connectorJson));
+      }),
+    );
+  connector
+    .command('test <slug> <name>')
+    .description('check that the connector reaches its system with working credentials')
+    .option('--json', 'print JSON')
+    .action((slug: string, name: string, opts: { json?: boolean }) =>
+      withRuntime({ json: Boolean(opts.json) }, async (rt) => {
+        await rt.connectors.test(slug, name);
+        print({ json: Boolean(opts.json) }, `connector ${name}: ok`, { name, ok: true });
+      }),
+    );
+  connector
+    .command('entitlements <slug> <name>')
+    .description('list what the connector can grant')
+    .option('--json', 'print JSON')
+    .action((slug: string, name: string, opts: { json?: boolean }) =>
+      withRuntime({ json: Boolean(opts.json) }, async (rt) => {
+        const list = await rt.connectors.entitlements(slug, name);
+        print({ json: Boolean(opts.json) }, list.map((e) => e.id).join('\n') || 'nothing to grant', list);
       }),
     );
 

@@ -1,0 +1,121 @@
+import type pg from 'pg';
+import type { Connector, Entitlement } from '../../connectors/kit/contract.js';
+import { isConnectorError } from '../../connectors/kit/connector-error.js';
+import { recordAuditEvent } from '../audit/record-audit-event.js';
+import { DomainError } from '../errors/domain-error.js';
+import type { Logger } from '../log/logger.js';
+import { formatPath } from '../policy/load-policy.js';
+import { type ConnectorRecord, findConnector, insertConnector, listConnectors } from '../store/connectors-store.js';
+import { enterTenant } from '../store/tenants-store.js';
+import { inTx } from '../store/transaction.js';
+import { open, seal } from '../tenants/secret-box.js';
+import { joinSecrets, maskSecrets, splitSecrets } from '../tenants/secret-fields.js';
+import { requireTenant } from '../tenants/tenant-service.js';
+import { CONNECTOR_KINDS } from './connector-registry.js';
+
+const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export interface ConnectorSummary {
+  name: string;
+  kind: string;
+  /** The configuration with every secret field shown as `[encrypted]`. */
+  config: Record<string, unknown>;
+  createdBy: string;
+  createdAt: Date;
+}
+
+/** Registering a tenant's connectors and talking to them on an operator's behalf. */
+export class ConnectorService {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly masterKey: Buffer,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Validates the configuration with the kind's own schema, seals its secret fields, and stores it. Errors
+   * name the configuration path but never repeat a value, since a value may be a secret.
+   */
+  async add(slug: string, input: { name: string; kind: string; config: unknown }, actor: string): Promise<ConnectorSummary> {
+    if (!NAME.test(input.name)) throw new DomainError('invalid_input', `name: expected lower-case letters, digits and "-", got "${input.name.slice(0, 64)}"`);
+    const kind = CONNECTOR_KINDS.get(input.kind);
+    if (!kind) throw new DomainError('invalid_input', `kind: "${input.kind.slice(0, 64)}" is not one of ${[...CONNECTOR_KINDS.keys()].join(', ')}`);
+    const parsed = kind.configSchema.safeParse(input.config);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `config.${formatPath(i.path) || '(root)'}: ${i.message}`);
+      throw new DomainError('invalid_input', problems.join('\n'));
+    }
+    const { open: clear, secrets } = splitSecrets(parsed.data as Record<string, unknown>, kind.secretFields);
+    const secretPaths = Object.keys(secrets);
+    return inTx(this.pool, async (db) => {
+      const tenant = await requireTenant(db, slug);
+      await enterTenant(db, tenant.id);
+      const sealed = secretPaths.length ? seal(JSON.stringify(secrets), this.masterKey, owner(tenant.id, input.name)) : null;
+      const record = await insertConnector(db, tenant.id, { name: input.name, kind: kind.kind, config: clear, secrets: sealed, secretPaths, createdBy: actor });
+      if (!record) throw new DomainError('conflict', `tenant "${slug}" already has a connector "${input.name}"`);
+      await recordAuditEvent(db, tenant.id, {
+        actor,
+        action: 'connector.added',
+        resourceType: 'connector',
+        resourceId: input.name,
+        attributes: Object.keys(clear).concat(secretPaths).sort(),
+        detail: { kind: kind.kind },
+      });
+      return summary(record);
+    });
+  }
+
+  async list(slug: string): Promise<ConnectorSummary[]> {
+    return this.read(slug, async (db, tenantId) => (await listConnectors(db, tenantId)).map(summary));
+  }
+
+  /** Checks reachability and credentials of a registered connector. */
+  async test(slug: string, name: string): Promise<void> {
+    await this.withConnector(slug, name, (connector) => connector.verify());
+  }
+
+  async entitlements(slug: string, name: string): Promise<Entitlement[]> {
+    return this.withConnector(slug, name, (connector) => connector.entitlements.list());
+  }
+
+  private async withConnector<T>(slug: string, name: string, work: (connector: Connector) => Promise<T>): Promise<T> {
+    const { record, tenantId } = await this.read(slug, async (db, id) => ({ record: await findConnector(db, id, name), tenantId: id }));
+    if (!record) throw new DomainError('not_found', `tenant "${slug}" has no connector "${name}"`);
+    const kind = CONNECTOR_KINDS.get(record.kind);
+    if (!kind) throw new DomainError('invalid_input', `connector "${name}" is of kind "${record.kind}", which this build does not know`);
+    const secrets = record.secrets ? (JSON.parse(open(record.secrets, this.masterKey, owner(tenantId, name))) as Record<string, unknown>) : {};
+    const config = kind.configSchema.parse(joinSecrets(record.config, secrets));
+    const connector = kind.create(config, { log: this.log.child({ tenant: slug, connector: name }) });
+    try {
+      return await work(connector);
+    } catch (err) {
+      // What an operator sees: the closed code and its message, which connectors keep free of secrets.
+      if (isConnectorError(err)) throw new DomainError('invalid_input', `connector "${name}": ${err.code}: ${err.message}`);
+      throw err;
+    } finally {
+      await connector.close?.();
+    }
+  }
+
+  private read<T>(slug: string, work: (db: Parameters<Parameters<typeof inTx>[1]>[0], tenantId: string) => Promise<T>): Promise<T> {
+    return inTx(
+      this.pool,
+      async (db) => {
+        const tenant = await requireTenant(db, slug);
+        await enterTenant(db, tenant.id);
+        return work(db, tenant.id);
+      },
+      '',
+      { readOnly: true },
+    );
+  }
+}
+
+/** Binds a sealed secret to its tenant and connector. */
+function owner(tenantId: string, name: string): string {
+  return `${tenantId}/connector/${name}`;
+}
+
+function summary(record: ConnectorRecord): ConnectorSummary {
+  return { name: record.name, kind: record.kind, config: maskSecrets(record.config, record.secretPaths), createdBy: record.createdBy, createdAt: record.createdAt };
+}

@@ -1,0 +1,55 @@
+import type { Queryable } from './pool.js';
+
+export interface ConnectorRecord {
+  name: string;
+  kind: string;
+  config: Record<string, unknown>;
+  secrets: unknown;
+  secretPaths: string[];
+  createdBy: string;
+  createdAt: Date;
+}
+
+interface ConnectorRow {
+  name: string;
+  kind: string;
+  config: Record<string, unknown>;
+  secrets: unknown;
+  secret_paths: string[];
+  created_by: string;
+  created_at: Date;
+}
+
+const COLUMNS = 'name, kind, config, secrets, secret_paths, created_by, created_at';
+const toRecord = (r: ConnectorRow): ConnectorRecord => ({
+  name: r.name,
+  kind: r.kind,
+  config: r.config,
+  secrets: r.secrets,
+  secretPaths: r.secret_paths,
+  createdBy: r.created_by,
+  createdAt: r.created_at,
+});
+
+export async function insertConnector(
+  db: Queryable,
+  tenantId: string,
+  c: { name: string; kind: string; config: Record<string, unknown>; secrets: unknown; secretPaths: string[]; createdBy: string },
+): Promise<ConnectorRecord | null> {
+  const { rows } = await db.query<ConnectorRow>(
+    `INSERT INTO connectors (tenant_id, name, kind, config, secrets, secret_paths, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (tenant_id, name) DO NOTHING RETURNING ${COLUMNS}`,
+    [tenantId, c.name, c.kind, c.config, c.secrets === null ? null : JSON.stringify(c.secrets), c.secretPaths, c.createdBy],
+  );
+  return rows[0] ? toRecord(rows[0]) : null;
+}
+
+export async function findConnector(db: Queryable, tenantId: string, name: string): Promise<ConnectorRecord | null> {
+  const { rows } = await db.query<ConnectorRow>(`SELECT ${COLUMNS} FROM connectors WHERE tenant_id = $1 AND name = $2`, [tenantId, name]);
+  return rows[0] ? toRecord(rows[0]) : null;
+}
+
+export async function listConnectors(db: Queryable, tenantId: string): Promise<ConnectorRecord[]> {
+  const { rows } = await db.query<ConnectorRow>(`SELECT ${COLUMNS} FROM connectors WHERE tenant_id = $1 ORDER BY name`, [tenantId]);
+  return rows.map(toRecord);
+}
