@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Queryable, Statement } from '../store/pool.js';
+import { markReturnedUserSql } from '../store/reconcile-outbox.js';
 import { type AuditEventInput, auditEventSchema } from './audit-event.js';
 import { canonicalJson } from './canonical-json.js';
 
@@ -46,20 +47,25 @@ export async function recordAuditEvent(db: Queryable, tenantId: string, input: A
 /**
  * Runs one data-modifying statement (with RETURNING) and appends its audit event in the same SQL statement,
  * one round trip instead of two on the busiest path. The event is appended only when the statement
- * returned a row, so a write that matched nothing records nothing.
+ * returned a row, so a write that matched nothing records nothing. With `markUser`, the user the statement
+ * returned (its `id`) is also marked for reconciliation, in the same statement.
  */
 export async function writeWithAudit<Row extends pg.QueryResultRow>(
   db: Queryable,
   tenantId: string,
   statement: Statement,
   input: AuditEventInput,
+  opts: { markUser?: boolean } = {},
 ): Promise<Row[]> {
   const offset = statement.values.length;
+  const t = (i: number) => `$${offset + i}`;
+  // The event's action ($5 of the event values) doubles as the mark's cause.
+  const mark = opts.markUser ? `${markReturnedUserSql(t(1), t(5))},\n     ` : '';
   const text = `WITH main AS (${statement.text}),
-     ${appendSql((i) => `$${offset + i}`, ' AND EXISTS (SELECT 1 FROM main)')}
+     ${mark}${appendSql(t, ' AND EXISTS (SELECT 1 FROM main)')}
      SELECT main.*, (SELECT seq FROM appended) AS audit_seq FROM main`;
   const { rows } = await db.query<Row & { audit_seq: number | null }>({
-    ...(statement.name ? { name: `audited.${statement.name}` } : {}),
+    ...(statement.name ? { name: `audited${opts.markUser ? '-marked' : ''}.${statement.name}` } : {}),
     text,
     values: [...statement.values, ...eventValues(tenantId, input)],
   });

@@ -8,6 +8,7 @@ import type { PolicyDocument } from '../policy/policy-schema.js';
 import { userFacts } from '../policy/user-facts.js';
 import { grantsOfUsers } from '../store/grants-store.js';
 import { currentPolicy, insertPolicyVersion, type PolicyVersion } from '../store/policy-store.js';
+import { markAllUsers } from '../store/reconcile-outbox.js';
 import { enterTenant } from '../store/tenants-store.js';
 import { inTx } from '../store/transaction.js';
 import { userBatch } from '../store/user-batches.js';
@@ -42,6 +43,7 @@ export class PolicyService {
       const tenant = await requireTenant(db, slug, { lock: true });
       await enterTenant(db, tenant.id);
       const version = await insertPolicyVersion(db, tenant.id, { source, document: policy, appliedBy: actor });
+      await markAllUsers(db, tenant.id, 'policy.applied');
       await recordAuditEvent(db, tenant.id, {
         actor,
         action: 'policy.applied',

@@ -21,6 +21,7 @@ import type { Queryable } from '../../store/pool.js';
 import { inTenantTx, isUuid } from '../../store/transaction.js';
 import { checkIfMatch } from '../etag.js';
 import type { ResourceCatalog } from '../filter/catalog.js';
+import { markGroupMembers, markUsers } from '../../store/reconcile-outbox.js';
 import { listPage } from '../list-page.js';
 import type { ListParams } from '../list-params.js';
 import { parsePatchRequest } from '../patch-request.js';
@@ -67,6 +68,7 @@ export class GroupService {
       const members = await this.resolveMembers(db, ctx, input.members, 'members');
       const group = await insertGroup(db, ctx.tenantId, groupWrite(input));
       const added = await addMembers(db, ctx.tenantId, group.id, members);
+      await markUsers(db, ctx.tenantId, added, 'group.created');
       await this.audit(db, ctx, 'group.created', group.id, ['displayName', ...(input.externalId ? ['externalId'] : [])], added, []);
       return { group, members: await this.membersOf(db, ctx, group.id) };
     });
@@ -105,6 +107,8 @@ export class GroupService {
     await this.write(ctx, async (db) => {
       const current = await this.lockGroup(db, ctx, id);
       checkIfMatch(ifMatch, current.version);
+      // Its members are marked before the membership rows go with the group.
+      await markGroupMembers(db, ctx.tenantId, id, 'group.deleted');
       await deleteGroup(db, ctx.tenantId, id);
       await this.audit(db, ctx, 'group.deleted', id, [], [], []);
     });
@@ -191,6 +195,10 @@ export class GroupService {
     if (next.externalId !== current.externalId) attributes.push('externalId');
     if (!change.empty) attributes.push('members');
     if (attributes.length === 0) return current;
+    // A rename can change what every member gets (rules match groups by name); a membership change only
+    // what the added and removed users get.
+    if (attributes.includes('displayName') || attributes.includes('externalId')) await markGroupMembers(db, ctx.tenantId, current.id, action);
+    await markUsers(db, ctx.tenantId, [...change.added, ...change.removed], action);
     const group = await updateGroup(db, ctx.tenantId, current.id, groupWrite(next));
     await this.audit(db, ctx, action, current.id, attributes, [...change.added], [...change.removed]);
     return group;

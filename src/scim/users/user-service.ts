@@ -34,6 +34,9 @@ import { asSchemaViolation, userWriteFrom, validateUser } from './validate-user.
 
 const UNIQUE = { users_user_name_key: 'userName is already taken in this tenant' };
 
+/** Every user write can change what the user may hold, so each marks the user for reconciliation. */
+const MARK = { markUser: true };
+
 export interface UserWithGroups {
   user: UserRecord;
   groups: GroupRef[] | undefined;
@@ -50,7 +53,7 @@ export class UserService {
     const write = validateUser(body, this.catalog);
     const id = randomUUID();
     return this.write(ctx, async (db) => {
-      const [row] = await writeWithAudit<UserRow>(db, ctx.tenantId, insertUserStatement(ctx.tenantId, id, write), this.event(ctx, 'user.created', id, Object.keys(write.doc).sort()));
+      const [row] = await writeWithAudit<UserRow>(db, ctx.tenantId, insertUserStatement(ctx.tenantId, id, write), this.event(ctx, 'user.created', id, Object.keys(write.doc).sort()), MARK);
       return toUserRecord(row!);
     });
   }
@@ -91,7 +94,7 @@ export class UserService {
     await this.write(ctx, async (db) => {
       const current = await this.lockUser(db, ctx, id);
       checkIfMatch(ifMatch, current.version);
-      await writeWithAudit(db, ctx.tenantId, deleteUserStatement(ctx.tenantId, id), this.event(ctx, 'user.deleted', id, []));
+      await writeWithAudit(db, ctx.tenantId, deleteUserStatement(ctx.tenantId, id), this.event(ctx, 'user.deleted', id, []), MARK);
     });
   }
 
@@ -134,7 +137,7 @@ export class UserService {
   ): Promise<UserRecord> {
     const changed = changedAttributes(current.doc, write.doc);
     if (changed.length === 0) return current;
-    const [row] = await writeWithAudit<UserRow>(db, ctx.tenantId, updateUserStatement(ctx.tenantId, current.id, write), this.event(ctx, action, current.id, changed));
+    const [row] = await writeWithAudit<UserRow>(db, ctx.tenantId, updateUserStatement(ctx.tenantId, current.id, write), this.event(ctx, action, current.id, changed), MARK);
     return toUserRecord(row!);
   }
 
