@@ -35,21 +35,33 @@ export async function inTx<T>(
   opts: TxOptions = {},
 ): Promise<T> {
   const client = await pool.connect();
-  let broken: Error | undefined;
+  let result: T;
   try {
     await client.query(`BEGIN${opts.readOnly ? ' READ ONLY' : ''};${prelude}`);
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
+    result = await work(client);
   } catch (err) {
-    try {
-      await client.query('ROLLBACK');
-    } catch (rollbackErr) {
-      broken = rollbackErr as Error;
-    }
+    await client.query('ROLLBACK').then(
+      () => client.release(),
+      // A connection that could not roll back is in an unknown state: drop it instead of reusing it.
+      (rollbackErr: Error) => client.release(rollbackErr),
+    );
     throw err;
-  } finally {
-    // A connection that could not roll back is in an unknown state: drop it instead of reusing it.
-    client.release(broken);
   }
+  if (opts.readOnly) {
+    // Ending a read-only transaction cannot change what was read, so the answer need not wait for it; the
+    // connection goes back to the pool only once it has ended.
+    client.query('COMMIT').then(
+      () => client.release(),
+      (err: Error) => client.release(err),
+    );
+    return result;
+  }
+  try {
+    await client.query('COMMIT');
+  } catch (err) {
+    client.release(err as Error);
+    throw err;
+  }
+  client.release();
+  return result;
 }
