@@ -1,0 +1,18 @@
+import { z } from 'zod';
+
+export const scimConfigSchema = z
+  .object({
+    /** The downstream's SCIM base URL, e.g. `https://crm.example.com/scim/v2`. */
+    baseUrl: z
+      .string()
+      .refine((text) => /^https?:\/\/[^\s]+$/.test(text), 'expected an http(s) URL')
+      .transform((text) => text.replace(/\/+$/, '')),
+    auth: z.discriminatedUnion('type', [
+      z.object({ type: z.literal('bearer'), token: z.string().min(1) }).strict(),
+    ]),
+    /** Upper bound on one downstream call. */
+    timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+  })
+  .strict();
+
+export type ScimConfig = z.output<typeof scimConfigSchema>;
