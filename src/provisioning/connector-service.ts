@@ -6,11 +6,10 @@ import { DomainError } from '../errors/domain-error.js';
 import type { Logger } from '../log/logger.js';
 import { formatPath } from '../policy/load-policy.js';
 import { type ConnectorRecord, findConnector, insertConnector, listConnectors } from '../store/connectors-store.js';
-import { enterTenant } from '../store/tenants-store.js';
-import { inTx } from '../store/transaction.js';
+import type { Queryable } from '../store/pool.js';
 import { open, seal } from '../tenants/secret-box.js';
 import { joinSecrets, maskSecrets, splitSecrets } from '../tenants/secret-fields.js';
-import { requireTenant } from '../tenants/tenant-service.js';
+import { inTenantBySlug } from '../tenants/tenant-service.js';
 import { CONNECTOR_KINDS } from './connector-registry.js';
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -47,9 +46,7 @@ export class ConnectorService {
     }
     const { open: clear, secrets } = splitSecrets(parsed.data as Record<string, unknown>, kind.secretFields);
     const secretPaths = Object.keys(secrets);
-    return inTx(this.pool, async (db) => {
-      const tenant = await requireTenant(db, slug);
-      await enterTenant(db, tenant.id);
+    return inTenantBySlug(this.pool, slug, async (db, tenant) => {
       const sealed = secretPaths.length ? seal(JSON.stringify(secrets), this.masterKey, owner(tenant.id, input.name)) : null;
       const record = await insertConnector(db, tenant.id, { name: input.name, kind: kind.kind, config: clear, secrets: sealed, secretPaths, createdBy: actor });
       if (!record) throw new DomainError('conflict', `tenant "${slug}" already has a connector "${input.name}"`);
@@ -97,17 +94,8 @@ export class ConnectorService {
     }
   }
 
-  private read<T>(slug: string, work: (db: Parameters<Parameters<typeof inTx>[1]>[0], tenantId: string) => Promise<T>): Promise<T> {
-    return inTx(
-      this.pool,
-      async (db) => {
-        const tenant = await requireTenant(db, slug);
-        await enterTenant(db, tenant.id);
-        return work(db, tenant.id);
-      },
-      '',
-      { readOnly: true },
-    );
+  private read<T>(slug: string, work: (db: Queryable, tenantId: string) => Promise<T>): Promise<T> {
+    return inTenantBySlug(this.pool, slug, (db, tenant) => work(db, tenant.id), { readOnly: true });
   }
 }
 

@@ -9,10 +9,8 @@ import { userFacts } from '../policy/user-facts.js';
 import { grantsOfUsers } from '../store/grants-store.js';
 import { currentPolicy, insertPolicyVersion, type PolicyVersion } from '../store/policy-store.js';
 import { markAllUsers } from '../store/reconcile-outbox.js';
-import { enterTenant } from '../store/tenants-store.js';
-import { inTx } from '../store/transaction.js';
 import { userBatch } from '../store/user-batches.js';
-import { requireTenant } from '../tenants/tenant-service.js';
+import { inTenantBySlug } from '../tenants/tenant-service.js';
 
 const BATCH = 1000;
 
@@ -38,10 +36,8 @@ export class PolicyService {
 
   async apply(slug: string, source: string, actor: string): Promise<PolicyVersion> {
     const policy = parseOrThrow(source);
-    return inTx(this.pool, async (db) => {
-      // The tenant row lock orders concurrent applies, so version numbers never collide.
-      const tenant = await requireTenant(db, slug, { lock: true });
-      await enterTenant(db, tenant.id);
+    // The tenant row lock orders concurrent applies, so version numbers never collide.
+    return inTenantBySlug(this.pool, slug, async (db, tenant) => {
       const version = await insertPolicyVersion(db, tenant.id, { source, document: policy, appliedBy: actor });
       await markAllUsers(db, tenant.id, 'policy.applied');
       await recordAuditEvent(db, tenant.id, {
@@ -53,20 +49,11 @@ export class PolicyService {
         detail: { version: version.version, packages: Object.keys(policy.packages), rules: policy.rules.length },
       });
       return version;
-    });
+    }, { lock: true });
   }
 
   async show(slug: string): Promise<PolicyVersion | null> {
-    return inTx(
-      this.pool,
-      async (db) => {
-        const tenant = await requireTenant(db, slug);
-        await enterTenant(db, tenant.id);
-        return currentPolicy(db, tenant.id);
-      },
-      '',
-      { readOnly: true },
-    );
+    return inTenantBySlug(this.pool, slug, (db, tenant) => currentPolicy(db, tenant.id), { readOnly: true });
   }
 
   /**
@@ -75,11 +62,10 @@ export class PolicyService {
    */
   async plan(slug: string, source: string, now = new Date()): Promise<PolicyPlan> {
     const policy = parseOrThrow(source);
-    return inTx(
+    return inTenantBySlug(
       this.pool,
-      async (db) => {
-        const tenant = await requireTenant(db, slug);
-        await enterTenant(db, tenant.id);
+      slug,
+      async (db, tenant) => {
         const result: PolicyPlan = { users: 0, byPackage: {}, quarantined: 0, changes: [] };
         const count = (pkg: string, kind: 'grant' | 'revoke') => {
           result.byPackage[pkg] ??= { grant: 0, revoke: 0 };
@@ -115,7 +101,6 @@ export class PolicyService {
         }
         return result;
       },
-      '',
       { readOnly: true },
     );
   }

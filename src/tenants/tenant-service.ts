@@ -57,6 +57,28 @@ export class TenantService {
   }
 }
 
+/**
+ * An operator's transaction on one tenant named by slug: the tenant is found (and its row locked when the
+ * work must be serialised per tenant), then row-level security points at it for the rest of the transaction.
+ */
+export function inTenantBySlug<T>(
+  pool: pg.Pool,
+  slug: string,
+  work: (db: Queryable, tenant: Tenant) => Promise<T>,
+  opts: { lock?: boolean; readOnly?: boolean } = {},
+): Promise<T> {
+  return inTx(
+    pool,
+    async (db) => {
+      const tenant = await requireTenant(db, slug, { lock: opts.lock ?? false });
+      await enterTenant(db, tenant.id);
+      return work(db, tenant);
+    },
+    '',
+    { readOnly: opts.readOnly ?? false },
+  );
+}
+
 export async function requireTenant(db: Queryable, slug: string, opts: { lock?: boolean } = {}): Promise<Tenant> {
   const tenant = await findTenantBySlug(db, slug, opts);
   if (!tenant) throw new DomainError('not_found', `no tenant "${slug}"`);

@@ -4,10 +4,9 @@ import { recordAuditEvent } from '../audit/record-audit-event.js';
 import { formatDuration } from '../config/duration.js';
 import { DomainError } from '../errors/domain-error.js';
 import { countActiveTokens, insertToken, listTokens, revokeToken, type ScimTokenRecord } from '../store/scim-tokens-store.js';
-import { enterTenant } from '../store/tenants-store.js';
-import { inTx, isUuid } from '../store/transaction.js';
+import { isUuid } from '../store/transaction.js';
 import { mintToken } from './scim-token.js';
-import { requireTenant } from './tenant-service.js';
+import { inTenantBySlug } from './tenant-service.js';
 
 /** Two, so a client can put a new token in place before the old one is revoked. */
 export const MAX_ACTIVE_TOKENS = 2;
@@ -36,11 +35,9 @@ export class TokenService {
     if (ttlMs > this.limits.maxTtlMs) {
       throw new DomainError('invalid_input', `ttl: at most ${formatDuration(this.limits.maxTtlMs)} (SCIM_TOKEN_MAX_TTL)`);
     }
-    return inTx(this.pool, async (db) => {
-      // The tenant row lock serialises issuers, so two concurrent issues cannot both pass the limit.
-      const tenant = await requireTenant(db, slug, { lock: true });
+    // The tenant row lock serialises issuers, so two concurrent issues cannot both pass the limit.
+    return inTenantBySlug(this.pool, slug, async (db, tenant) => {
       if (tenant.status !== 'active') throw new DomainError('conflict', `tenant "${slug}" is ${tenant.status}`);
-      await enterTenant(db, tenant.id);
       if ((await countActiveTokens(db, tenant.id)) >= MAX_ACTIVE_TOKENS) {
         throw new DomainError(
           'limit_reached',
@@ -63,31 +60,27 @@ export class TokenService {
         detail: { expiresAt: record.expiresAt.toISOString() },
       });
       return { token: minted.token, id: record.id, expiresAt: record.expiresAt };
-    });
+    }, { lock: true });
   }
 
   async list(slug: string): Promise<TokenSummary[]> {
-    return inTx(
+    return inTenantBySlug(
       this.pool,
-      async (db) => {
-        const tenant = await requireTenant(db, slug);
-        await enterTenant(db, tenant.id);
+      slug,
+      async (db, tenant) => {
         const now = Date.now();
         return (await listTokens(db, tenant.id)).map((t) => ({
           ...t,
           state: t.revokedAt ? 'revoked' : t.expiresAt.getTime() <= now ? 'expired' : 'active',
         }));
       },
-      '',
       { readOnly: true },
     );
   }
 
   async revoke(slug: string, tokenId: string, actor: string): Promise<'revoked' | 'already_revoked'> {
     if (!isUuid(tokenId)) throw new DomainError('not_found', `no token "${tokenId}" in tenant "${slug}"`);
-    return inTx(this.pool, async (db) => {
-      const tenant = await requireTenant(db, slug);
-      await enterTenant(db, tenant.id);
+    return inTenantBySlug(this.pool, slug, async (db, tenant) => {
       const outcome = await revokeToken(db, tenant.id, tokenId, actor);
       if (outcome === 'not_found') throw new DomainError('not_found', `no token "${tokenId}" in tenant "${slug}"`);
       if (outcome === 'revoked') {
