@@ -113,20 +113,22 @@ CREATE TABLE audit_events (
 );
 CREATE INDEX audit_events_resource ON audit_events (tenant_id, resource_type, resource_id);
 
--- Row-level security: every tenant-scoped table answers only for the tenant named by the
--- transaction-local setting lanyard.tenant_id, and FORCE makes it apply to the table owner too.
-DO $$
-DECLARE t text;
+-- Row-level security: a tenant-scoped table answers only for the tenant named by the transaction-local
+-- setting lanyard.tenant_id, and FORCE makes that apply to the table owner too. Every later migration
+-- that adds a tenant-scoped table calls this, so the policy is written once.
+CREATE FUNCTION lanyard_isolate_tenant(t regclass) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-  FOREACH t IN ARRAY ARRAY['scim_tokens', 'users', 'groups', 'group_members', 'audit_chain_heads', 'audit_events'] LOOP
-    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
-    EXECUTE format($p$CREATE POLICY tenant_isolation ON %I
-      USING (tenant_id = NULLIF(current_setting('lanyard.tenant_id', true), '')::uuid)
-      WITH CHECK (tenant_id = NULLIF(current_setting('lanyard.tenant_id', true), '')::uuid)$p$, t);
-  END LOOP;
+  EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t);
+  EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', t);
+  EXECUTE format($p$CREATE POLICY tenant_isolation ON %s
+    USING (tenant_id = NULLIF(current_setting('lanyard.tenant_id', true), '')::uuid)
+    WITH CHECK (tenant_id = NULLIF(current_setting('lanyard.tenant_id', true), '')::uuid)$p$, t);
 END
 $$;
+REVOKE EXECUTE ON FUNCTION lanyard_isolate_tenant(regclass) FROM PUBLIC;
+
+SELECT lanyard_isolate_tenant(t)
+  FROM unnest(ARRAY['scim_tokens', 'users', 'groups', 'group_members', 'audit_chain_heads', 'audit_events']::regclass[]) AS t;
 
 GRANT USAGE ON SCHEMA public TO lanyard_app;
 GRANT SELECT, INSERT, UPDATE ON tenants TO lanyard_app;

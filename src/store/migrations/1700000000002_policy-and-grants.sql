@@ -39,18 +39,7 @@ CREATE UNIQUE INDEX grants_live ON grants (tenant_id, user_id, connector, entitl
   WHERE state IN ('requested', 'awaiting_approval', 'provisioning', 'active', 'failed', 'held');
 CREATE INDEX grants_user ON grants (tenant_id, user_id);
 
-DO $$
-DECLARE t text;
-BEGIN
-  FOREACH t IN ARRAY ARRAY['policy_versions', 'grants'] LOOP
-    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
-    EXECUTE format($p$CREATE POLICY tenant_isolation ON %I
-      USING (tenant_id = NULLIF(current_setting('lanyard.tenant_id', true), '')::uuid)
-      WITH CHECK (tenant_id = NULLIF(current_setting('lanyard.tenant_id', true), '')::uuid)$p$, t);
-  END LOOP;
-END
-$$;
+SELECT lanyard_isolate_tenant(t) FROM unnest(ARRAY['policy_versions', 'grants']::regclass[]) AS t;
 
 GRANT SELECT, INSERT ON policy_versions TO lanyard_app;
 -- Grants change state but are never removed.

@@ -15,10 +15,6 @@ CREATE TABLE connectors (
   PRIMARY KEY (tenant_id, name)
 );
 
-ALTER TABLE connectors ENABLE ROW LEVEL SECURITY;
-ALTER TABLE connectors FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON connectors
-  USING (tenant_id = NULLIF(current_setting('lanyard.tenant_id', true), '')::uuid)
-  WITH CHECK (tenant_id = NULLIF(current_setting('lanyard.tenant_id', true), '')::uuid);
+SELECT lanyard_isolate_tenant('connectors');
 
 GRANT SELECT, INSERT, UPDATE ON connectors TO lanyard_app;

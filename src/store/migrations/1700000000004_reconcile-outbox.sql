@@ -14,10 +14,6 @@ CREATE TABLE reconcile_outbox (
 );
 CREATE INDEX reconcile_outbox_marked ON reconcile_outbox (marked_at);
 
-ALTER TABLE reconcile_outbox ENABLE ROW LEVEL SECURITY;
-ALTER TABLE reconcile_outbox FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON reconcile_outbox
-  USING (tenant_id = NULLIF(current_setting('lanyard.tenant_id', true), '')::uuid)
-  WITH CHECK (tenant_id = NULLIF(current_setting('lanyard.tenant_id', true), '')::uuid);
+SELECT lanyard_isolate_tenant('reconcile_outbox');
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON reconcile_outbox TO lanyard_app;
