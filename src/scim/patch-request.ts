@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ScimError } from '../errors/scim-error.js';
+import { lowerKeys } from './attribute-names.js';
 import { PATCH_OP } from './schemas.js';
 
 export const PATCH_OPS = ['add', 'remove', 'replace'] as const;
@@ -54,10 +55,6 @@ export function parsePatchRequest(body: unknown): PatchOperation[] {
     }
     return { op: op as PatchOpName, path, value: parsed.data.value };
   });
-}
-
-function lowerKeys(obj: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k.toLowerCase(), v]));
 }
 
 export interface PatchPath {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { scimErrorOf } from '../../../test/helpers/scim-error-of.js';
 import { CORE_GROUP } from '../schemas.js';
-import { lowerKeys, parseExternalId, parseGroupInput, parseMembers } from './group-input.js';
+import { lowerKeys } from '../attribute-names.js';
+import { parseExternalId, parseGroupInput, parseMembers } from './group-input.js';
 
 describe('parseGroupInput', () => {
   it('reads displayName, externalId and members', () => {

@@ -1,4 +1,5 @@
 import { ScimError } from '../../errors/scim-error.js';
+import { lowerKeys } from '../attribute-names.js';
 
 /** A member reference as a client sent it; `value` is checked against the tenant's users before use. */
 export interface MemberRef {
@@ -65,9 +66,4 @@ export function parseMembers(value: unknown, where: string): MemberRef[] {
     const display = member['display'] ?? member['displayname'];
     return { value: member['value'], display: typeof display === 'string' ? display : null };
   });
-}
-
-/** Attribute names are case-insensitive (RFC 7643 §2.1): compare them lower-cased. */
-export function lowerKeys(obj: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k.toLowerCase(), v]));
 }

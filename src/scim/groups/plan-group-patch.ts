@@ -1,7 +1,8 @@
 import { ScimError } from '../../errors/scim-error.js';
 import { type PatchOperation, splitPatchPath } from '../patch-request.js';
 import { CORE_GROUP } from '../schemas.js';
-import { IGNORED_ON_INPUT, lowerKeys, type MemberRef, parseExternalId, parseMembers } from './group-input.js';
+import { lowerKeys } from '../attribute-names.js';
+import { IGNORED_ON_INPUT, type MemberRef, parseExternalId, parseMembers } from './group-input.js';
 
 /**
  * One step of a group PATCH, in request order. Membership steps name only the members that change, so

@@ -1,4 +1,5 @@
 import { ScimError } from '../../errors/scim-error.js';
+import { valueOf } from '../attribute-names.js';
 import { coerceExtension, coerceResource, coerceToSchema } from '../coerce-input.js';
 import type { AttributeSpec, ResourceCatalog } from '../filter/catalog.js';
 import { type PatchOperation, splitPatchPath } from '../patch-request.js';
@@ -76,20 +77,14 @@ function coerceSpec(spec: AttributeSpec | undefined, sub: string | undefined, va
 }
 
 function hasElementOfType(current: Record<string, unknown>, path: { urn: string | undefined; attr: string }, type: string): boolean {
-  const container = path.urn ? findKey(current, path.urn) : current;
+  const container = path.urn ? valueOf(current, path.urn) : current;
   if (!container || typeof container !== 'object') return false;
-  const list = findKey(container as Record<string, unknown>, path.attr);
+  const list = valueOf(container as Record<string, unknown>, path.attr);
   return (
     Array.isArray(list) &&
     list.some((element) => {
-      const t = element && typeof element === 'object' ? findKey(element as Record<string, unknown>, 'type') : undefined;
+      const t = element && typeof element === 'object' ? valueOf(element as Record<string, unknown>, 'type') : undefined;
       return typeof t === 'string' && t.toLowerCase() === type.toLowerCase();
     })
   );
-}
-
-function findKey(obj: Record<string, unknown>, name: string): unknown {
-  const lower = name.toLowerCase();
-  const key = Object.keys(obj).find((k) => k.toLowerCase() === lower);
-  return key === undefined ? undefined : obj[key];
 }
