@@ -13,3 +13,8 @@ export class ConfigError extends Error {
     super(`${path}: ${problem}`);
   }
 }
+
+/** A validation path as a reader writes it: `rules[2].grant[0]`, `packages.crm-viewer.maxDuration`. */
+export function formatIssuePath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
+}

@@ -1,12 +1,7 @@
 import { LineCounter, parseDocument } from 'yaml';
-import { ConfigError } from '../errors/config-error.js';
+import { ConfigError, formatIssuePath } from '../errors/config-error.js';
 import { parseIsoDuration } from './iso-duration.js';
 import { type PolicyDocument, policySchema } from './policy-schema.js';
-
-/** A path as a reader writes it: `rules[2].grant[0]`, `packages.crm-viewer.maxDuration`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
-}
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   let current = root;
@@ -44,7 +39,7 @@ export function loadPolicy(text: string): PolicyLoad {
   if (!parsed.success) {
     return {
       ok: false,
-      errors: parsed.error.issues.map((issue) => new ConfigError(formatPath(issue.path) || '(document)', `${issue.message}${shown(valueAt(raw, issue.path))}`)),
+      errors: parsed.error.issues.map((issue) => new ConfigError(formatIssuePath(issue.path) || '(document)', `${issue.message}${shown(valueAt(raw, issue.path))}`)),
     };
   }
   const policy = parsed.data;

@@ -2,9 +2,9 @@ import type pg from 'pg';
 import type { Connector, Entitlement } from '../../connectors/kit/contract.js';
 import { isConnectorError } from '../../connectors/kit/connector-error.js';
 import { recordAuditEvent } from '../audit/record-audit-event.js';
+import { formatIssuePath } from '../errors/config-error.js';
 import { DomainError } from '../errors/domain-error.js';
 import type { Logger } from '../log/logger.js';
-import { formatPath } from '../policy/load-policy.js';
 import { type ConnectorRecord, findConnector, insertConnector, listConnectors } from '../store/connectors-store.js';
 import type { Queryable } from '../store/pool.js';
 import { open, seal } from '../tenants/secret-box.js';
@@ -41,7 +41,7 @@ export class ConnectorService {
     if (!kind) throw new DomainError('invalid_input', `kind: "${input.kind.slice(0, 64)}" is not one of ${[...CONNECTOR_KINDS.keys()].join(', ')}`);
     const parsed = kind.configSchema.safeParse(input.config);
     if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => `config.${formatPath(i.path) || '(root)'}: ${i.message}`);
+      const problems = parsed.error.issues.map((i) => `config.${formatIssuePath(i.path) || '(root)'}: ${i.message}`);
       throw new DomainError('invalid_input', problems.join('\n'));
     }
     const { open: clear, secrets } = splitSecrets(parsed.data as Record<string, unknown>, kind.secretFields);
