@@ -107,10 +107,14 @@ export async function lookupToken(db: Queryable, slug: string, tokenId: string):
   };
 }
 
-export async function touchToken(db: Queryable, tokenId: string): Promise<void> {
+/**
+ * Records a use, unless one was recorded within `resolutionMs`: several processes may try at once, and only
+ * the first write of a period lands.
+ */
+export async function touchToken(db: Queryable, tokenId: string, resolutionMs: number): Promise<void> {
   await db.query(
     `UPDATE scim_tokens SET last_used_at = now()
-      WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '30 seconds')`,
-    [tokenId],
+      WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - make_interval(secs => $2 / 1000.0))`,
+    [tokenId, resolutionMs],
   );
 }

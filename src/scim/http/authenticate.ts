@@ -36,7 +36,7 @@ export function authenticate(pool: pg.Pool, publicBaseUrl: string, log: Logger) 
 
     if (!found.lastUsedAt || Date.now() - found.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
       // Off the request path: a slow or failed bookkeeping write must not fail the IdP's request.
-      inTenantTx(pool, found.tenantId, (db) => touchToken(db, parsed.id)).catch((err: unknown) =>
+      inTenantTx(pool, found.tenantId, (db) => touchToken(db, parsed.id, LAST_USED_RESOLUTION_MS)).catch((err: unknown) =>
         log.warn({ err, tokenId: parsed.id }, 'could not record token use'),
       );
     }
