@@ -1,4 +1,3 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../src/audit/verify-chain.js';
 import { startTestService, type TestService, type TestTenant } from './helpers/test-service.js';
@@ -8,18 +7,12 @@ const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
 let svc: TestService;
 let t: TestTenant;
-let admin: pg.Client;
 
 beforeAll(async () => {
   svc = await startTestService();
   t = await svc.tenant();
-  admin = new pg.Client({ connectionString: svc.database.url });
-  await admin.connect();
 });
-afterAll(async () => {
-  await admin.end();
-  await svc.close();
-});
+afterAll(() => svc.close());
 
 interface EventRow {
   seq: number;
@@ -30,7 +23,7 @@ interface EventRow {
 }
 
 async function events(tenantId: string): Promise<EventRow[]> {
-  return (await admin.query<EventRow>('SELECT seq, actor, action, resource_id, entry FROM audit_events WHERE tenant_id = $1 ORDER BY seq', [tenantId])).rows;
+  return svc.sql<EventRow>('SELECT seq, actor, action, resource_id, entry FROM audit_events WHERE tenant_id = $1 ORDER BY seq', [tenantId]);
 }
 
 /** Verification runs through the service's own role, as `lanyard audit verify` will. */
@@ -96,27 +89,27 @@ describe('audit trail of SCIM writes', () => {
     for (let i = 0; i < 5; i++) await svc.http.post(`${victim.path}/Users`).set(victim.auth).send({ schemas: [USER], userName: `v${i}@example.com` });
     expect((await verify(victim.id)).ok).toBe(true);
 
-    // Tampering needs the owner: the service's own role may not change audit rows at all.
-    await admin.query(`UPDATE audit_events SET entry = replace(entry, 'user.created', 'user.deleted') WHERE tenant_id = $1 AND seq = 4`, [victim.id]);
+    // Tampering needs the owner (svc.sql): the service's own role may not change audit rows at all.
+    await svc.sql(`UPDATE audit_events SET entry = replace(entry, 'user.created', 'user.deleted') WHERE tenant_id = $1 AND seq = 4`, [victim.id]);
     expect(await verify(victim.id)).toMatchObject({ ok: false, brokenAt: 4 });
-    await admin.query(`UPDATE audit_events SET entry = replace(entry, 'user.deleted', 'user.created') WHERE tenant_id = $1 AND seq = 4`, [victim.id]);
+    await svc.sql(`UPDATE audit_events SET entry = replace(entry, 'user.deleted', 'user.created') WHERE tenant_id = $1 AND seq = 4`, [victim.id]);
     expect((await verify(victim.id)).ok).toBe(true);
 
-    await admin.query(`UPDATE audit_events SET action = 'user.deleted' WHERE tenant_id = $1 AND seq = 5`, [victim.id]);
+    await svc.sql(`UPDATE audit_events SET action = 'user.deleted' WHERE tenant_id = $1 AND seq = 5`, [victim.id]);
     expect(await verify(victim.id)).toMatchObject({ ok: false, brokenAt: 5 });
-    await admin.query(`UPDATE audit_events SET action = 'user.created' WHERE tenant_id = $1 AND seq = 5`, [victim.id]);
+    await svc.sql(`UPDATE audit_events SET action = 'user.created' WHERE tenant_id = $1 AND seq = 5`, [victim.id]);
 
     // Reordering: events 2 and 3 trade places, each with its own hash.
     const swap = `UPDATE audit_events a SET (occurred_at, actor, action, resource_type, resource_id, entry, hash) =
         (SELECT occurred_at, actor, action, resource_type, resource_id, entry, hash FROM audit_events b
           WHERE b.tenant_id = a.tenant_id AND b.seq = 5 - a.seq)
       WHERE tenant_id = $1 AND seq IN (2, 3)`;
-    await admin.query(swap, [victim.id]);
+    await svc.sql(swap, [victim.id]);
     expect(await verify(victim.id)).toMatchObject({ ok: false, brokenAt: 2 });
-    await admin.query(swap, [victim.id]);
+    await svc.sql(swap, [victim.id]);
     expect((await verify(victim.id)).ok).toBe(true);
 
-    await admin.query('DELETE FROM audit_events WHERE tenant_id = $1 AND seq = 3', [victim.id]);
+    await svc.sql('DELETE FROM audit_events WHERE tenant_id = $1 AND seq = 3', [victim.id]);
     expect(await verify(victim.id)).toMatchObject({ ok: false, brokenAt: 3 });
   });
 });

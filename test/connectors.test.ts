@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectorService } from '../src/provisioning/connector-service.js';
@@ -12,7 +11,6 @@ const PASSWORD = `pw-${tag}-Secret`;
 
 let svc: TestService;
 let t: TestTenant;
-let owner: pg.Client;
 
 /** The downstream is the test's own database; trust auth ignores the password, which is there to be kept secret. */
 function warehouseUrl(): string {
@@ -25,11 +23,8 @@ beforeAll(async () => {
   svc = await startTestService();
   t = await svc.tenant();
   await withAdmin((c) => c.query(`CREATE ROLE ${role} NOLOGIN`));
-  owner = new pg.Client({ connectionString: svc.database.url });
-  await owner.connect();
 });
 afterAll(async () => {
-  await owner.end();
   await svc.close();
   await withAdmin((c) => c.query(`DROP ROLE IF EXISTS ${role}`));
 });
@@ -38,13 +33,13 @@ describe('connectors of a tenant', () => {
   it('stores the configuration with its secrets sealed, and never shows them', async () => {
     const added = await svc.runtime.connectors.add(t.slug, { name: 'warehouse-pg', kind: 'postgres', config: { url: warehouseUrl(), grantableRoles: [role] } }, 'operator:test');
     expect(added.config).toEqual({ url: '[encrypted]', rolePrefix: 'lanyard_', grantableRoles: [role], terminateSessions: true });
-    const { rows } = await owner.query<{ config: unknown; secrets: { keyId: string }; secret_paths: string[] }>('SELECT config, secrets, secret_paths FROM connectors');
+    const rows = await svc.sql<{ config: unknown; secrets: { keyId: string }; secret_paths: string[] }>('SELECT config, secrets, secret_paths FROM connectors');
     expect(JSON.stringify(rows)).not.toContain(PASSWORD);
     expect(rows[0]!.secret_paths).toEqual(['url']);
     expect(rows[0]!.secrets.keyId).toMatch(/^[0-9a-f]{12}$/);
-    const events = await owner.query<{ entry: string }>("SELECT entry FROM audit_events WHERE action = 'connector.added'");
-    expect(events.rows).toHaveLength(1);
-    expect(events.rows[0]!.entry).not.toContain(PASSWORD);
+    const events = await svc.sql<{ entry: string }>("SELECT entry FROM audit_events WHERE action = 'connector.added'");
+    expect(events).toHaveLength(1);
+    expect(events[0]!.entry).not.toContain(PASSWORD);
     expect(JSON.stringify(await svc.runtime.connectors.list(t.slug))).not.toContain(PASSWORD);
   });
 

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CORE_GROUP, CORE_USER, ENTERPRISE_USER, LANYARD_ACCESS } from '../src/scim/schemas.js';
 import { startTestService, type TestService, type TestTenant } from './helpers/test-service.js';
@@ -67,16 +66,10 @@ describe('policy plan', () => {
 
   it('changes nothing', async () => {
     await svc.runtime.policies.plan(t.slug, EXAMPLE);
-    const owner = new pg.Client({ connectionString: svc.database.url });
-    await owner.connect();
-    try {
-      const counts = await owner.query<{ grants: number; versions: number }>(
-        'SELECT (SELECT count(*)::int FROM grants) AS grants, (SELECT count(*)::int FROM policy_versions) AS versions',
-      );
-      expect(counts.rows[0]).toEqual({ grants: 0, versions: 0 });
-    } finally {
-      await owner.end();
-    }
+    const counts = await svc.sql<{ grants: number; versions: number }>(
+      'SELECT (SELECT count(*)::int FROM grants) AS grants, (SELECT count(*)::int FROM policy_versions) AS versions',
+    );
+    expect(counts[0]).toEqual({ grants: 0, versions: 0 });
   });
 
   it('only ever sees its own tenant', async () => {
@@ -97,20 +90,14 @@ describe('policy apply and show', () => {
     expect(current!.source).toContain('P60D');
     expect(await svc.runtime.policies.show(other.slug)).toBeNull();
 
-    const owner = new pg.Client({ connectionString: svc.database.url });
-    await owner.connect();
-    try {
-      const events = await owner.query<{ actor: string; resource_id: string }>(
-        "SELECT actor, resource_id FROM audit_events WHERE tenant_id = $1 AND action = 'policy.applied' ORDER BY seq",
-        [t.id],
-      );
-      expect(events.rows).toEqual([
-        { actor: 'operator:alice', resource_id: '1' },
-        { actor: 'operator:bob', resource_id: '2' },
-      ]);
-    } finally {
-      await owner.end();
-    }
+    const events = await svc.sql<{ actor: string; resource_id: string }>(
+      "SELECT actor, resource_id FROM audit_events WHERE tenant_id = $1 AND action = 'policy.applied' ORDER BY seq",
+      [t.id],
+    );
+    expect(events).toEqual([
+      { actor: 'operator:alice', resource_id: '1' },
+      { actor: 'operator:bob', resource_id: '2' },
+    ]);
   });
 
   it('refuses an invalid policy, naming every problem, and stores nothing', async () => {

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CORE_GROUP, CORE_USER, PATCH_OP } from '../src/scim/schemas.js';
 import { startTestService, type TestService, type TestTenant } from './helpers/test-service.js';
@@ -7,7 +6,6 @@ import { startTestService, type TestService, type TestTenant } from './helpers/t
 /** Every SCIM change that can affect access marks the affected users, in the same transaction as the change. */
 let svc: TestService;
 let t: TestTenant;
-let owner: pg.Client;
 
 async function newUser(userName: string): Promise<string> {
   const res = await svc.http.post(`${t.path}/Users`).set(t.auth).send({ schemas: [CORE_USER], userName });
@@ -16,7 +14,7 @@ async function newUser(userName: string): Promise<string> {
 }
 
 async function marked(): Promise<Map<string, { cause: string; markedAt: Date }>> {
-  const { rows } = await owner.query<{ user_id: string; cause: string; marked_at: Date }>('SELECT user_id, cause, marked_at FROM reconcile_outbox WHERE tenant_id = $1', [t.id]);
+  const rows = await svc.sql<{ user_id: string; cause: string; marked_at: Date }>('SELECT user_id, cause, marked_at FROM reconcile_outbox WHERE tenant_id = $1', [t.id]);
   return new Map(rows.map((r) => [r.user_id, { cause: r.cause, markedAt: r.marked_at }]));
 }
 
@@ -27,16 +25,11 @@ async function patchGroup(id: string, Operations: unknown[]) {
 beforeAll(async () => {
   svc = await startTestService();
   t = await svc.tenant();
-  owner = new pg.Client({ connectionString: svc.database.url });
-  await owner.connect();
 });
 beforeEach(async () => {
-  await owner.query('DELETE FROM reconcile_outbox');
+  await svc.sql('DELETE FROM reconcile_outbox');
 });
-afterAll(async () => {
-  await owner.end();
-  await svc.close();
-});
+afterAll(() => svc.close());
 
 describe('marking users for reconciliation', () => {
   it('marks a user on create, on every change, and on delete; a change that changes nothing marks nothing', async () => {
@@ -49,7 +42,7 @@ describe('marking users for reconciliation', () => {
     expect(second.cause).toBe('user.patched');
     expect(second.markedAt.getTime()).toBeGreaterThan(first.getTime());
 
-    await owner.query('DELETE FROM reconcile_outbox');
+    await svc.sql('DELETE FROM reconcile_outbox');
     await svc.http.put(`${t.path}/Users/${id}`).set(t.auth).send({ schemas: [CORE_USER], userName: 'marked@example.com', active: false });
     expect((await marked()).size).toBe(0);
 
@@ -60,9 +53,9 @@ describe('marking users for reconciliation', () => {
   it('marks nothing for a request that fails', async () => {
     await svc.http.post(`${t.path}/Users`).set(t.auth).send({ schemas: [CORE_USER] });
     const a = await newUser('fail-a@example.com');
-    await owner.query('DELETE FROM reconcile_outbox');
+    await svc.sql('DELETE FROM reconcile_outbox');
     const group = await svc.http.post(`${t.path}/Groups`).set(t.auth).send({ schemas: [CORE_GROUP], displayName: 'Atomic' });
-    await owner.query('DELETE FROM reconcile_outbox');
+    await svc.sql('DELETE FROM reconcile_outbox');
     // A valid add and an invalid one in one request: the request fails whole, and marks no one.
     const res = await patchGroup(group.body.id, [
       { op: 'add', path: 'members', value: [{ value: a }] },
@@ -78,14 +71,14 @@ describe('marking users for reconciliation', () => {
     expect([...(await marked()).keys()].sort()).toEqual([a, b, c].sort()); // a by the group, all three by their creation
     expect((await marked()).get(a)?.cause).toBe('group.created');
 
-    await owner.query('DELETE FROM reconcile_outbox');
+    await svc.sql('DELETE FROM reconcile_outbox');
     await patchGroup(group.body.id, [
       { op: 'add', path: 'members', value: [{ value: b }] },
       { op: 'remove', path: `members[value eq "${a}"]` },
     ]);
     expect([...(await marked()).keys()].sort()).toEqual([a, b].sort());
 
-    await owner.query('DELETE FROM reconcile_outbox');
+    await svc.sql('DELETE FROM reconcile_outbox');
     await patchGroup(group.body.id, [{ op: 'add', path: 'members', value: [{ value: b }] }]);
     expect((await marked()).size).toBe(0);
   });
@@ -94,11 +87,11 @@ describe('marking users for reconciliation', () => {
     const [a, b] = [await newUser('r-a@example.com'), await newUser('r-b@example.com')];
     const outsider = await newUser('r-out@example.com');
     const group = await svc.http.post(`${t.path}/Groups`).set(t.auth).send({ schemas: [CORE_GROUP], displayName: 'Renamed', members: [{ value: a }, { value: b }] });
-    await owner.query('DELETE FROM reconcile_outbox');
+    await svc.sql('DELETE FROM reconcile_outbox');
     await patchGroup(group.body.id, [{ op: 'replace', path: 'displayName', value: 'Renamed Again' }]);
     expect([...(await marked()).keys()].sort()).toEqual([a, b].sort());
 
-    await owner.query('DELETE FROM reconcile_outbox');
+    await svc.sql('DELETE FROM reconcile_outbox');
     await svc.http.delete(`${t.path}/Groups/${group.body.id}`).set(t.auth);
     const after = await marked();
     expect([...after.keys()].sort()).toEqual([a, b].sort());
@@ -109,11 +102,11 @@ describe('marking users for reconciliation', () => {
   it('marks every user of the tenant, and only of the tenant, when a policy is applied', async () => {
     const other = await svc.tenant();
     await svc.http.post(`${other.path}/Users`).set(other.auth).send({ schemas: [CORE_USER], userName: 'elsewhere@example.com' });
-    await owner.query('DELETE FROM reconcile_outbox');
-    const users = (await owner.query<{ id: string }>('SELECT id FROM users WHERE tenant_id = $1', [t.id])).rows.map((r) => r.id);
+    await svc.sql('DELETE FROM reconcile_outbox');
+    const users = (await svc.sql<{ id: string }>('SELECT id FROM users WHERE tenant_id = $1', [t.id])).map((r) => r.id);
     await svc.runtime.policies.apply(t.slug, readFileSync(new URL('../config/globex-partners.policy.yaml', import.meta.url), 'utf8'), 'operator:test');
-    const all = await owner.query<{ tenant_id: string; cause: string }>('SELECT tenant_id, cause FROM reconcile_outbox');
-    expect(all.rows.every((r) => r.tenant_id === t.id && r.cause === 'policy.applied')).toBe(true);
-    expect(all.rowCount).toBe(users.length);
+    const all = await svc.sql<{ tenant_id: string; cause: string }>('SELECT tenant_id, cause FROM reconcile_outbox');
+    expect(all.every((r) => r.tenant_id === t.id && r.cause === 'policy.applied')).toBe(true);
+    expect(all).toHaveLength(users.length);
   });
 });

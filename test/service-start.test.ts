@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { databaseUrl, dropDatabase, randomName, withAdmin } from './helpers/databases.js';
 import { SERVICE_NODE_FLAGS, startServiceProcess } from './helpers/service-process.js';
@@ -20,15 +19,10 @@ describe('starting the service', () => {
       const ready = await fetch(`${service.url}/readyz`);
       expect(ready.status).toBe(200);
       expect(await ready.json()).toEqual({ status: 'ready', postgres: 'ok', redis: 'ok' });
-      const tables = await withAdmin(async () => {
-        const client = new pg.Client({ connectionString: databaseUrl(name) });
-        await client.connect();
-        try {
-          return (await client.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).rows.map((r) => r.tablename);
-        } finally {
-          await client.end();
-        }
-      });
+      const tables = await withAdmin(
+        async (c) => (await c.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).rows.map((r) => r.tablename),
+        name,
+      );
       expect(tables).toEqual(expect.arrayContaining(['tenants', 'scim_tokens', 'users', 'groups', 'group_members', 'audit_events']));
     } finally {
       await service.stop();

@@ -10,8 +10,9 @@ export function databaseUrl(name: string): string {
   return url.toString();
 }
 
-export async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: PG_SERVER_URL });
+/** Runs `work` as the server's superuser, on `database` or the server's own `postgres` database. */
+export async function withAdmin<T>(work: (client: pg.Client) => Promise<T>, database?: string): Promise<T> {
+  const client = new pg.Client({ connectionString: database ? databaseUrl(database) : PG_SERVER_URL });
   await client.connect();
   try {
     return await work(client);

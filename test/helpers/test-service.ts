@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import pino from 'pino';
 import supertest from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
@@ -15,6 +16,11 @@ export interface TestService {
   config: Config;
   database: TestDatabase;
   http: TestAgent;
+  /**
+   * A query as the database owner, outside row-level security: for reading or tampering with what the
+   * service stored, the way an operator with database access could.
+   */
+  sql<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, values?: unknown[]): Promise<R[]>;
   /** A tenant with one fresh token; returns its slug, token and SCIM base path. */
   tenant(slug?: string): Promise<TestTenant>;
   close(): Promise<void>;
@@ -47,11 +53,20 @@ export async function startTestService(env: Record<string, string> = {}): Promis
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1 });
   const app = createApp({ config, pool: runtime.pool, redis, log });
   const http = supertest(app);
+  let owner: Promise<pg.Client> | undefined;
   return {
     runtime,
     config,
     database,
     http,
+    async sql<R extends pg.QueryResultRow>(text: string, values: unknown[] = []) {
+      owner ??= (async () => {
+        const client = new pg.Client({ connectionString: database.url });
+        await client.connect();
+        return client;
+      })();
+      return (await (await owner).query<R>(text, values)).rows;
+    },
     async tenant(slug?: string) {
       const name = slug ?? `t${process.pid}-${++counter}-${Math.random().toString(36).slice(2, 8)}`;
       const tenant = await runtime.tenants.create({ slug: name }, 'operator:test');
@@ -66,6 +81,7 @@ export async function startTestService(env: Record<string, string> = {}): Promis
       };
     },
     async close() {
+      if (owner) await (await owner).end();
       redis.disconnect();
       await runtime.close();
       await database.drop();

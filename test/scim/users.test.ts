@@ -43,9 +43,7 @@ describe('POST /Users', () => {
     expect(JSON.stringify(created)).not.toContain('Sup3rSecret');
     const got = await svc.http.get(`${t.path}/Users/${created.id}`).set(t.auth);
     expect(JSON.stringify(got.body)).not.toContain('Sup3rSecret');
-    const { rows } = await svc.runtime.pool.query('SELECT 1');
-    expect(rows).toHaveLength(1);
-    const stored = await adminDocs(`SELECT doc::text AS doc FROM users WHERE id = '${created.id}'`);
+    const stored = await svc.sql<{ doc: string }>('SELECT doc::text AS doc FROM users WHERE id = $1', [created.id]);
     expect(stored[0]!.doc).not.toContain('Sup3rSecret');
   });
 
@@ -341,14 +339,3 @@ describe('lists', () => {
     }
   });
 });
-
-async function adminDocs(sql: string): Promise<{ doc: string }[]> {
-  const pg = (await import('pg')).default;
-  const client = new pg.Client({ connectionString: svc.database.url });
-  await client.connect();
-  try {
-    return (await client.query<{ doc: string }>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}

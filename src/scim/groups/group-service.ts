@@ -26,7 +26,7 @@ import { listPage } from '../list-page.js';
 import type { ListParams } from '../list-params.js';
 import { parsePatchRequest } from '../patch-request.js';
 import { actorOf, type TenantContext } from '../tenant-context.js';
-import { scimWrite } from '../unique-violation.js';
+import { scimWrite } from '../scim-write.js';
 import { type GroupInput, type MemberRef, parseGroupInput } from './group-input.js';
 import { type GroupPatchStep, planGroupPatch } from './plan-group-patch.js';
 

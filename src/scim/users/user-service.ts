@@ -28,7 +28,7 @@ import { parsePatchRequest } from '../patch-request.js';
 import { changedAttributes } from '../resource-document.js';
 import { PATCH_OP, SCIMMY } from '../schemas.js';
 import { actorOf, type TenantContext } from '../tenant-context.js';
-import { scimWrite } from '../unique-violation.js';
+import { scimWrite } from '../scim-write.js';
 import { normaliseUserPatch } from './normalise-user-patch.js';
 import { asSchemaViolation, userWriteFrom, validateUser } from './validate-user.js';
 
