@@ -9,6 +9,8 @@ export function isUuid(text: string): boolean {
 
 export interface TxOptions {
   readOnly?: boolean;
+  /** SQL sent with BEGIN in the same round trip (trusted text only, e.g. the tenant context). */
+  prelude?: string;
 }
 
 /**
@@ -24,20 +26,19 @@ export async function inTenantTx<T>(
 ): Promise<T> {
   // Checked here because the id is inlined: BEGIN and set_config travel in one round trip that way.
   if (!isUuid(tenantId)) throw new Error('tenant id is not a uuid');
-  return inTx(pool, work, `SELECT set_config('lanyard.tenant_id', '${tenantId}', true)`, opts);
+  return inTx(pool, work, { ...opts, prelude: `SELECT set_config('lanyard.tenant_id', '${tenantId}', true)` });
 }
 
 /** A transaction outside any tenant: only the tables without row-level security are visible. */
 export async function inTx<T>(
   pool: pg.Pool,
   work: (db: Queryable) => Promise<T>,
-  prelude = '',
   opts: TxOptions = {},
 ): Promise<T> {
   const client = await pool.connect();
   let result: T;
   try {
-    await client.query(`BEGIN${opts.readOnly ? ' READ ONLY' : ''};${prelude}`);
+    await client.query(`BEGIN${opts.readOnly ? ' READ ONLY' : ''};${opts.prelude ?? ''}`);
     result = await work(client);
   } catch (err) {
     await client.query('ROLLBACK').then(

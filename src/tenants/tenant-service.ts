@@ -30,11 +30,11 @@ export class TenantService {
   }
 
   async list(): Promise<Tenant[]> {
-    return inTx(this.pool, (db) => listTenants(db), '', { readOnly: true });
+    return inTx(this.pool, (db) => listTenants(db), { readOnly: true });
   }
 
   async get(slug: string): Promise<Tenant> {
-    return inTx(this.pool, (db) => requireTenant(db, slug), '', { readOnly: true });
+    return inTx(this.pool, (db) => requireTenant(db, slug), { readOnly: true });
   }
 
   /** Suspending stops SCIM traffic (403) without touching data; resuming lets it through again. */
@@ -74,7 +74,6 @@ export function inTenantBySlug<T>(
       await enterTenant(db, tenant.id);
       return work(db, tenant);
     },
-    '',
     { readOnly: opts.readOnly ?? false },
   );
 }
