@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The Node.js flags `npm start` runs the service with (package.json); a test keeps the two in step. */
-export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=32'];
+export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=16'];
 
 export interface ServiceProcess {
   child: ChildProcess;
