@@ -6,6 +6,8 @@ import { configureScimmy } from './scim/schemas.js';
 import { ensureDatabase, migrate } from './store/migrate.js';
 import { createPool } from './store/pool.js';
 import { ConnectorService } from './provisioning/connector-service.js';
+import { JobQueues } from './provisioning/job-queues.js';
+import { JobsService } from './provisioning/jobs-service.js';
 import { PolicyService } from './provisioning/policy-service.js';
 import { TenantService } from './tenants/tenant-service.js';
 import { TokenService } from './tenants/token-service.js';
@@ -21,6 +23,11 @@ export interface Runtime {
   tokens: TokenService;
   policies: PolicyService;
   connectors: ConnectorService;
+  jobs: JobsService;
+  /** The job queues, connected on first use: commands that queue nothing never touch Redis. */
+  queues(): JobQueues;
+  /** Queues the reconcile of users a committed change marked; failures are logged, the sweep has them. */
+  onMarked(tenantId: string, userIds: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -38,19 +45,34 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
     max: config.databasePoolMax,
     statementTimeoutMs: config.statementTimeoutMs,
   });
+  let queues: JobQueues | undefined;
+  const getQueues = () => (queues ??= new JobQueues(config.redisUrl, config.jobs));
+  const onMarked = async (tenantId: string, userIds: readonly string[]) => {
+    try {
+      await getQueues().enqueueReconciles(userIds.map((userId) => ({ tenantId, userId })));
+    } catch (err) {
+      log.warn({ err: { message: (err as Error).message }, tenantId, users: userIds.length }, 'could not queue reconciles; the sweep will');
+    }
+  };
   return {
     config,
     log,
     pool,
     tenants: new TenantService(pool),
     tokens: new TokenService(pool, { defaultTtlMs: config.scim.tokenDefaultTtlMs, maxTtlMs: config.scim.tokenMaxTtlMs }),
-    policies: new PolicyService(pool),
+    policies: new PolicyService(pool, onMarked),
     connectors: new ConnectorService(pool, config.masterKey, log),
-    close: () => pool.end(),
+    jobs: new JobsService(pool, (work) => getQueues().enqueueConnectorWork(work)),
+    queues: getQueues,
+    onMarked,
+    async close() {
+      await queues?.close().catch(() => {});
+      await pool.end();
+    },
   };
 }
 
-/** Redis is not used for SCIM itself yet; readiness reports it because the job pipeline depends on it. */
+/** Readiness reports Redis because the job pipeline depends on it. */
 export function connectRedis(url: string): Redis {
   return new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 });
 }

@@ -67,8 +67,16 @@ export const postgresConnector: ConnectorKind<PostgresConfig> = {
           }
           const name = loginRoleName(config.rolePrefix, account.userId, account.userName);
           if (await db.role(name)) throw new ConnectorError('conflict', `role "${name}" exists and was not created by Lanyard`);
-          await db.query(`CREATE ROLE ${id(name)} LOGIN NOINHERIT`);
-          await db.query(`COMMENT ON ROLE ${id(name)} IS ${pg.escapeLiteral(ownershipComment(account.userId))}`);
+          try {
+            // One implicit transaction: a crash between the two would leave a role that is not marked as
+            // Lanyard's, which every later call would then refuse to touch.
+            await db.query(`CREATE ROLE ${id(name)} LOGIN NOINHERIT; COMMENT ON ROLE ${id(name)} IS ${pg.escapeLiteral(ownershipComment(account.userId))}`);
+          } catch (err) {
+            // Created meanwhile by another run of the same job: that is the state asked for.
+            const raced = await db.roleOfUser(config.rolePrefix, account.userId);
+            if (raced?.rolcanlogin) return { result: 'unchanged', value: { id: raced.rolname } };
+            throw err;
+          }
           return { result: 'changed', value: { id: name } };
         },
 

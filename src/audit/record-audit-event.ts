@@ -61,8 +61,12 @@ export async function writeWithAudit<Row extends pg.QueryResultRow>(
   const t = (i: number) => `$${offset + i}`;
   // The event's action ($5 of the event values) doubles as the mark's cause.
   const mark = opts.markUser ? `${markReturnedUserSql(t(1), t(5))},\n     ` : '';
+  // The mark must lock the user's outbox row before the append locks the chain head: every writer takes
+  // outbox rows first and the head last, which is what keeps them free of deadlocks with reconciles.
+  // Naming `marked` in the append's condition makes PostgreSQL run it first.
+  const guard = ` AND EXISTS (SELECT 1 FROM main)${opts.markUser ? ' AND (SELECT count(*) FROM marked) >= 0' : ''}`;
   const text = `WITH main AS (${statement.text}),
-     ${mark}${appendSql(t, ' AND EXISTS (SELECT 1 FROM main)')}
+     ${mark}${appendSql(t, guard)}
      SELECT main.*, (SELECT seq FROM appended) AS audit_seq FROM main`;
   const { rows } = await db.query<Row & { audit_seq: number | null }>({
     ...(statement.name ? { name: `audited${opts.markUser ? '-marked' : ''}.${statement.name}` } : {}),

@@ -1,12 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../config/duration.js';
 import { loadConfig } from '../config/load.js';
 import { DomainError } from '../errors/domain-error.js';
 import type { Config } from '../config/schema.js';
-import { serve } from '../http/serve.js';
+import { type RunningServer, serve } from '../http/serve.js';
+import { type RunningWorkers, startWorkers } from '../provisioning/workers.js';
 import { createLogger, flushLogs, type Logger } from '../log/logger.js';
 import { loadPolicy } from '../policy/load-policy.js';
 import type { ConnectorSummary } from '../provisioning/connector-service.js';
@@ -36,7 +37,7 @@ function parseConfigFile(file: string, text: string): unknown {
 }
 
 function connectorJson(c: ConnectorSummary) {
-  return { name: c.name, kind: c.kind, config: c.config, createdBy: c.createdBy, createdAt: c.createdAt.toISOString() };
+  return { name: c.name, kind: c.kind, config: c.config, onDelete: c.onDelete, createdBy: c.createdBy, createdAt: c.createdAt.toISOString() };
 }
 
 async function readTextFile(file: string): Promise<string> {
@@ -83,7 +84,10 @@ async function withRuntime(out: Output, work: (rt: Runtime) => Promise<void>): P
   process.exitCode = status;
 }
 
-async function runService(): Promise<void> {
+type ServiceMode = 'start' | 'serve' | 'worker';
+
+/** Runs the HTTP service, the provisioning workers, or both in one process (`start`, the small default). */
+async function runService(mode: ServiceMode): Promise<void> {
   let config: Config;
   try {
     config = loadConfig();
@@ -100,10 +104,27 @@ async function runService(): Promise<void> {
     process.exitCode = fail({ json: false }, err);
     return;
   }
-  const server = await serve(runtime);
+  let server: RunningServer | undefined;
+  let workers: RunningWorkers | undefined;
+  try {
+    // SCIM first: the IdP's changes are committed to PostgreSQL even while Redis is still coming up.
+    if (mode !== 'worker') server = await serve(runtime);
+    if (mode !== 'serve') {
+      workers = await startWorkers({ pool: runtime.pool, queues: runtime.queues(), redisUrl: config.redisUrl, masterKey: config.masterKey, config: config.jobs, log });
+    }
+  } catch (err) {
+    log.fatal({ err }, 'cannot start');
+    process.exitCode = fail({ json: false }, err);
+    await workers?.close().catch(() => {});
+    await runtime.close();
+    flushLogs(log);
+    return;
+  }
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'stopping');
-    await server.stop();
+    // Stop taking requests first, then let running jobs finish: what they leave undone stays in PostgreSQL.
+    await server?.stop();
+    await workers?.close();
     await runtime.close();
     flushLogs(log);
     process.exit(0);
@@ -126,8 +147,42 @@ export function buildProgram(): Command {
       process.exit(err.exitCode === 0 ? 0 : EXIT.invalid_input);
     });
 
-  program.command('start').description('run the HTTP service (and, from the provisioning release on, the workers)').action(runService);
-  program.command('serve').description('run the HTTP service only').action(runService);
+  program.command('start').description('run the HTTP service and the provisioning workers in one process').action(() => runService('start'));
+  program.command('serve').description('run the HTTP service only (scale out: any number, beside `lanyard worker`)').action(() => runService('serve'));
+  program.command('worker').description('run the provisioning workers only (any number, on one Redis)').action(() => runService('worker'));
+
+  const jobs = program.command('jobs').description('downstream work that failed and waits for an operator');
+  jobs
+    .command('failed [slug]')
+    .description('list parked jobs: work that failed for good or ran out of retries')
+    .option('--json', 'print JSON')
+    .action((slug: string | undefined, opts: { json?: boolean }) =>
+      withRuntime({ json: Boolean(opts.json) }, async (rt) => {
+        const list = await rt.jobs.failed(slug);
+        const human = list.length
+          ? list.map((j) => `${j.id}\n  ${j.tenant} ${j.connector} ${j.userName}: ${j.grants} grant(s), failed ${j.failedAt.toISOString()}\n  ${j.error ?? ''}`).join('\n')
+          : 'no failed jobs';
+        print({ json: Boolean(opts.json) }, human, list.map((j) => ({ ...j, failedAt: j.failedAt.toISOString() })));
+      }),
+    );
+  jobs
+    .command('retry [id]')
+    .description('put a parked job (or, with --all, every one) back in flight')
+    .option('--all', 'retry every parked job')
+    .option('--tenant <slug>', 'with --all: only this tenant')
+    .option('--json', 'print JSON')
+    .action((id: string | undefined, opts: { all?: boolean; tenant?: string; json?: boolean }) =>
+      withRuntime({ json: Boolean(opts.json) }, async (rt) => {
+        if (opts.all === Boolean(id)) throw new DomainError('invalid_input', 'give a job id or --all (not both)');
+        if (id) {
+          const grants = await rt.jobs.retry(id, operatorActor());
+          print({ json: Boolean(opts.json) }, `retrying ${id} (${grants} grant(s))`, { id, grants });
+        } else {
+          const done = await rt.jobs.retryAll(opts.tenant, operatorActor());
+          print({ json: Boolean(opts.json) }, `retrying ${done.jobs} job(s), ${done.grants} grant(s)`, done);
+        }
+      }),
+    );
 
   const tenant = program.command('tenant').description('manage tenants');
   tenant
@@ -254,11 +309,12 @@ export function buildProgram(): Command {
     .description('register a connector; its configuration is checked by its kind and its secrets are sealed')
     .requiredOption('--kind <kind>', 'connector kind, e.g. postgres')
     .requiredOption('--config <file>', 'configuration as JSON or YAML')
+    .addOption(new Option('--on-delete <action>', "what a user's deletion in the IdP does to the account here").choices(['remove', 'disable']).default('remove'))
     .option('--json', 'print JSON')
-    .action((slug: string, name: string, opts: { kind: string; config: string; json?: boolean }) =>
+    .action((slug: string, name: string, opts: { kind: string; config: string; onDelete: 'remove' | 'disable'; json?: boolean }) =>
       withRuntime({ json: Boolean(opts.json) }, async (rt) => {
         const config = parseConfigFile(opts.config, await readTextFile(opts.config));
-        const added = await rt.connectors.add(slug, { name, kind: opts.kind, config }, operatorActor());
+        const added = await rt.connectors.add(slug, { name, kind: opts.kind, config, onDelete: opts.onDelete }, operatorActor());
         print({ json: Boolean(opts.json) }, `added connector ${added.name} (${added.kind}) to ${slug}`, connectorJson(added));
       }),
     );

@@ -8,11 +8,12 @@ describe('parseDuration', () => {
     ['12h', 43_200_000],
     ['90d', 90 * 86_400_000],
     [' 5m ', 300_000],
+    ['250ms', 250],
   ])('reads %j', (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
   });
 
-  it.each(['5x', '0d', '', 'd', '1.5h', '-1d', '5 d', '12H', '1000000d'])('refuses %j', (text) => {
+  it.each(['5x', '0d', '', 'd', '1.5h', '-1d', '5 d', '12H', '1000000d', '0ms', '5MS'])('refuses %j', (text) => {
     expect(parseDuration(text)).toBeNull();
   });
 });

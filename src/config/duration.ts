@@ -1,8 +1,8 @@
-/** Durations in configuration and on the command line: a whole number and a unit, e.g. `90d`, `12h`, `30m`, `45s`. */
-const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+/** Durations in configuration and on the command line: a whole number and a unit, e.g. `90d`, `12h`, `30m`, `45s`, `500ms`. */
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 export function parseDuration(text: string): number | null {
-  const match = /^(\d{1,6})([smhd])$/.exec(text.trim());
+  const match = /^(\d{1,6})(ms|[smhd])$/.exec(text.trim());
   if (!match) return null;
   const amount = Number(match[1]);
   const ms = amount * UNIT_MS[match[2] as keyof typeof UNIT_MS];

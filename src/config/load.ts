@@ -48,6 +48,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { devKeyF
     },
     trustProxy: e.TRUST_PROXY,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    jobs: {
+      queuePrefix: e.QUEUE_PREFIX,
+      reconcileConcurrency: e.WORKER_RECONCILE_CONCURRENCY,
+      grantConcurrency: e.WORKER_GRANT_CONCURRENCY,
+      revokeConcurrency: e.WORKER_REVOKE_CONCURRENCY,
+      attempts: e.JOB_ATTEMPTS,
+      backoffBaseMs: e.JOB_BACKOFF_BASE,
+      backoffMaxMs: e.JOB_BACKOFF_MAX,
+      rateLimitPauseMs: e.RATE_LIMIT_PAUSE,
+      lockMs: e.WORKER_LOCK_MS,
+      sweepIntervalMs: e.SWEEP_INTERVAL,
+      sweepGraceMs: e.SWEEP_GRACE,
+    },
   };
 }
 

@@ -73,6 +73,33 @@ export const envSchema = z.object({
   TRUST_PROXY: z.string().default('loopback'),
   /** How long a stopping process waits for in-flight requests. */
   SHUTDOWN_GRACE_MS: integer(0, 600_000).default(10_000),
+  /**
+   * Prefix of every Redis key the job queues use, so several deployments (or test runs) can share one
+   * Redis without seeing each other's work.
+   */
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'expected 1–40 letters, digits, "_" or "-"').default('lanyard'),
+  /** Users reconciled at once per worker process: database work only, so about the pool size. */
+  WORKER_RECONCILE_CONCURRENCY: integer(1, 100).default(4),
+  /** Downstream calls that grant access in flight at once per worker process (mostly waiting on the network). */
+  WORKER_GRANT_CONCURRENCY: integer(1, 500).default(50),
+  /** Downstream calls that take access away, on their own lane so they never wait behind grants. */
+  WORKER_REVOKE_CONCURRENCY: integer(1, 500).default(20),
+  /** Attempts of one downstream job on `unavailable` (5xx, timeouts) before it is parked as failed. */
+  JOB_ATTEMPTS: integer(1, 50).default(8),
+  /** First retry delay; each later one doubles, with ±50 % jitter, up to JOB_BACKOFF_MAX. */
+  JOB_BACKOFF_BASE: duration('JOB_BACKOFF_BASE').default(parseDuration('2s')!),
+  JOB_BACKOFF_MAX: duration('JOB_BACKOFF_MAX').default(parseDuration('5m')!),
+  /** How long a connector pauses after a 429 that names no Retry-After. */
+  RATE_LIMIT_PAUSE: duration('RATE_LIMIT_PAUSE').default(parseDuration('5s')!),
+  /**
+   * A job whose worker stops renewing its lock for this long (a crash, SIGKILL) is handed to another
+   * worker. Short enough for quick recovery, long enough that a busy event loop does not lose its jobs.
+   */
+  WORKER_LOCK_MS: integer(1000, 600_000).default(30_000),
+  /** How often each worker re-creates, from PostgreSQL, any pending work Redis has lost. */
+  SWEEP_INTERVAL: duration('SWEEP_INTERVAL').default(parseDuration('30s')!),
+  /** Work younger than this is left to the enqueue that follows its commit. */
+  SWEEP_GRACE: duration('SWEEP_GRACE').default(parseDuration('10s')!),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -97,4 +124,19 @@ export interface Config {
   };
   trustProxy: string;
   shutdownGraceMs: number;
+  jobs: JobsConfig;
+}
+
+export interface JobsConfig {
+  queuePrefix: string;
+  reconcileConcurrency: number;
+  grantConcurrency: number;
+  revokeConcurrency: number;
+  attempts: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  rateLimitPauseMs: number;
+  lockMs: number;
+  sweepIntervalMs: number;
+  sweepGraceMs: number;
 }

@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger.js';
 import { scimErrorHandler } from '../scim/http/scim-error-handler.js';
 import { scimRouter } from '../scim/http/scim-router.js';
 import type { TenantContext } from '../scim/tenant-context.js';
+import type { OnUsersMarked } from '../store/reconcile-outbox.js';
 import { requestId } from './request-id.js';
 
 export interface AppDeps {
@@ -14,10 +15,11 @@ export interface AppDeps {
   pool: pg.Pool;
   redis: Redis;
   log: Logger;
+  onMarked?: OnUsersMarked;
 }
 
 /** The HTTP service: health endpoints and every tenant's SCIM endpoint. */
-export function createApp({ config, pool, redis, log }: AppDeps): express.Express {
+export function createApp({ config, pool, redis, log, onMarked }: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   // Resource ETags are SCIM versions, set by the handlers; Express's body hashes would contradict them.
@@ -63,6 +65,7 @@ export function createApp({ config, pool, redis, log }: AppDeps): express.Expres
       maxBodyBytes: config.scim.maxBodyBytes,
       maxResults: config.scim.maxResults,
       defaultCount: config.scim.defaultCount,
+      ...(onMarked ? { onMarked } : {}),
     }),
   );
   // Errors raised while matching the tenant segment itself never reach the SCIM router's handler.

@@ -5,12 +5,13 @@ import { recordAuditEvent } from '../audit/record-audit-event.js';
 import { formatIssuePath } from '../errors/config-error.js';
 import { DomainError } from '../errors/domain-error.js';
 import type { Logger } from '../log/logger.js';
-import { type ConnectorRecord, findConnector, insertConnector, listConnectors } from '../store/connectors-store.js';
+import { type ConnectorRecord, findConnector, insertConnector, listConnectors, type OnDelete } from '../store/connectors-store.js';
 import type { Queryable } from '../store/pool.js';
-import { open, seal } from '../tenants/secret-box.js';
-import { joinSecrets, maskSecrets, splitSecrets } from '../tenants/secret-fields.js';
+import { seal } from '../tenants/secret-box.js';
+import { maskSecrets, splitSecrets } from '../tenants/secret-fields.js';
 import { inTenantBySlug } from '../tenants/tenant-service.js';
 import { CONNECTOR_KINDS } from './connector-registry.js';
+import { connectorSecretOwner, openConnector } from './open-connector.js';
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -19,6 +20,7 @@ export interface ConnectorSummary {
   kind: string;
   /** The configuration with every secret field shown as `[encrypted]`. */
   config: Record<string, unknown>;
+  onDelete: OnDelete;
   createdBy: string;
   createdAt: Date;
 }
@@ -35,7 +37,7 @@ export class ConnectorService {
    * Validates the configuration with the kind's own schema, seals its secret fields, and stores it. Errors
    * name the configuration path but never repeat a value, since a value may be a secret.
    */
-  async add(slug: string, input: { name: string; kind: string; config: unknown }, actor: string): Promise<ConnectorSummary> {
+  async add(slug: string, input: { name: string; kind: string; config: unknown; onDelete?: OnDelete }, actor: string): Promise<ConnectorSummary> {
     if (!NAME.test(input.name)) throw new DomainError('invalid_input', `name: expected lower-case letters, digits and "-", got "${input.name.slice(0, 64)}"`);
     const kind = CONNECTOR_KINDS.get(input.kind);
     if (!kind) throw new DomainError('invalid_input', `kind: "${input.kind.slice(0, 64)}" is not one of ${[...CONNECTOR_KINDS.keys()].join(', ')}`);
@@ -47,8 +49,9 @@ export class ConnectorService {
     const { open: clear, secrets } = splitSecrets(parsed.data as Record<string, unknown>, kind.secretFields);
     const secretPaths = Object.keys(secrets);
     return inTenantBySlug(this.pool, slug, async (db, tenant) => {
-      const sealed = secretPaths.length ? seal(JSON.stringify(secrets), this.masterKey, owner(tenant.id, input.name)) : null;
-      const record = await insertConnector(db, tenant.id, { name: input.name, kind: kind.kind, config: clear, secrets: sealed, secretPaths, createdBy: actor });
+      const sealed = secretPaths.length ? seal(JSON.stringify(secrets), this.masterKey, connectorSecretOwner(tenant.id, input.name)) : null;
+      const onDelete = input.onDelete ?? 'remove';
+      const record = await insertConnector(db, tenant.id, { name: input.name, kind: kind.kind, config: clear, secrets: sealed, secretPaths, onDelete, createdBy: actor });
       if (!record) throw new DomainError('conflict', `tenant "${slug}" already has a connector "${input.name}"`);
       await recordAuditEvent(db, tenant.id, {
         actor,
@@ -56,7 +59,7 @@ export class ConnectorService {
         resourceType: 'connector',
         resourceId: input.name,
         attributes: Object.keys(clear).concat(secretPaths).sort(),
-        detail: { kind: kind.kind },
+        detail: { kind: kind.kind, onDelete },
       });
       return summary(record);
     });
@@ -78,11 +81,7 @@ export class ConnectorService {
   private async withConnector<T>(slug: string, name: string, work: (connector: Connector) => Promise<T>): Promise<T> {
     const { record, tenantId } = await this.read(slug, async (db, id) => ({ record: await findConnector(db, id, name), tenantId: id }));
     if (!record) throw new DomainError('not_found', `tenant "${slug}" has no connector "${name}"`);
-    const kind = CONNECTOR_KINDS.get(record.kind);
-    if (!kind) throw new DomainError('invalid_input', `connector "${name}" is of kind "${record.kind}", which this build does not know`);
-    const secrets = record.secrets ? (JSON.parse(open(record.secrets, this.masterKey, owner(tenantId, name))) as Record<string, unknown>) : {};
-    const config = kind.configSchema.parse(joinSecrets(record.config, secrets));
-    const connector = kind.create(config, { log: this.log.child({ tenant: slug, connector: name }) });
+    const connector = openConnector(record, tenantId, this.masterKey, { log: this.log.child({ tenant: slug, connector: name }) });
     try {
       return await work(connector);
     } catch (err) {
@@ -99,11 +98,6 @@ export class ConnectorService {
   }
 }
 
-/** Binds a sealed secret to its tenant and connector. */
-function owner(tenantId: string, name: string): string {
-  return `${tenantId}/connector/${name}`;
-}
-
 function summary(record: ConnectorRecord): ConnectorSummary {
-  return { name: record.name, kind: record.kind, config: maskSecrets(record.config, record.secretPaths), createdBy: record.createdBy, createdAt: record.createdAt };
+  return { name: record.name, kind: record.kind, config: maskSecrets(record.config, record.secretPaths), onDelete: record.onDelete, createdBy: record.createdBy, createdAt: record.createdAt };
 }

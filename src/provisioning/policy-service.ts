@@ -8,7 +8,7 @@ import type { PolicyDocument } from '../policy/policy-schema.js';
 import { userFacts } from '../policy/user-facts.js';
 import { grantsOfUsers } from '../store/grants-store.js';
 import { currentPolicy, insertPolicyVersion, type PolicyVersion } from '../store/policy-store.js';
-import { markAllUsers } from '../store/reconcile-outbox.js';
+import { markAllUsers, markedUsers } from '../store/reconcile-outbox.js';
 import { userBatch } from '../store/user-batches.js';
 import { inTenantBySlug } from '../tenants/tenant-service.js';
 
@@ -32,12 +32,16 @@ export interface PolicyPlan {
 
 /** Applying, showing and dry-running a tenant's access policy. */
 export class PolicyService {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    /** Queues the reconcile of marked users once the apply has committed. */
+    private readonly onMarked: (tenantId: string, userIds: readonly string[]) => Promise<void> = async () => {},
+  ) {}
 
   async apply(slug: string, source: string, actor: string): Promise<PolicyVersion> {
     const policy = parseOrThrow(source);
     // The tenant row lock orders concurrent applies, so version numbers never collide.
-    return inTenantBySlug(this.pool, slug, async (db, tenant) => {
+    const { version, tenantId } = await inTenantBySlug(this.pool, slug, async (db, tenant) => {
       const version = await insertPolicyVersion(db, tenant.id, { source, document: policy, appliedBy: actor });
       await markAllUsers(db, tenant.id, 'policy.applied');
       await recordAuditEvent(db, tenant.id, {
@@ -48,8 +52,11 @@ export class PolicyService {
         attributes: ['packages', 'rules', 'intake'],
         detail: { version: version.version, packages: Object.keys(policy.packages), rules: policy.rules.length },
       });
-      return version;
+      return { version, tenantId: tenant.id };
     }, { lock: true });
+    const marked = await inTenantBySlug(this.pool, slug, (db, tenant) => markedUsers(db, tenant.id), { readOnly: true });
+    await this.onMarked(tenantId, marked);
+    return version;
   }
 
   async show(slug: string): Promise<PolicyVersion | null> {

@@ -6,9 +6,13 @@ export interface ConnectorRecord {
   config: Record<string, unknown>;
   secrets: unknown;
   secretPaths: string[];
+  /** What a DELETE from the IdP does to the user's account here. */
+  onDelete: OnDelete;
   createdBy: string;
   createdAt: Date;
 }
+
+export type OnDelete = 'remove' | 'disable';
 
 interface ConnectorRow {
   name: string;
@@ -16,17 +20,19 @@ interface ConnectorRow {
   config: Record<string, unknown>;
   secrets: unknown;
   secret_paths: string[];
+  on_delete: OnDelete;
   created_by: string;
   created_at: Date;
 }
 
-const COLUMNS = 'name, kind, config, secrets, secret_paths, created_by, created_at';
+const COLUMNS = 'name, kind, config, secrets, secret_paths, on_delete, created_by, created_at';
 const toRecord = (r: ConnectorRow): ConnectorRecord => ({
   name: r.name,
   kind: r.kind,
   config: r.config,
   secrets: r.secrets,
   secretPaths: r.secret_paths,
+  onDelete: r.on_delete,
   createdBy: r.created_by,
   createdAt: r.created_at,
 });
@@ -34,14 +40,24 @@ const toRecord = (r: ConnectorRow): ConnectorRecord => ({
 export async function insertConnector(
   db: Queryable,
   tenantId: string,
-  c: { name: string; kind: string; config: Record<string, unknown>; secrets: unknown; secretPaths: string[]; createdBy: string },
+  c: { name: string; kind: string; config: Record<string, unknown>; secrets: unknown; secretPaths: string[]; onDelete: OnDelete; createdBy: string },
 ): Promise<ConnectorRecord | null> {
   const { rows } = await db.query<ConnectorRow>(
-    `INSERT INTO connectors (tenant_id, name, kind, config, secrets, secret_paths, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)
+    `INSERT INTO connectors (tenant_id, name, kind, config, secrets, secret_paths, on_delete, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
      ON CONFLICT (tenant_id, name) DO NOTHING RETURNING ${COLUMNS}`,
-    [tenantId, c.name, c.kind, c.config, c.secrets === null ? null : JSON.stringify(c.secrets), c.secretPaths, c.createdBy],
+    [tenantId, c.name, c.kind, c.config, c.secrets === null ? null : JSON.stringify(c.secrets), c.secretPaths, c.onDelete, c.createdBy],
   );
   return rows[0] ? toRecord(rows[0]) : null;
+}
+
+/** Name → what a user's deletion does there, for every connector of the tenant. */
+export async function connectorDeletePolicies(db: Queryable, tenantId: string): Promise<Map<string, OnDelete>> {
+  const { rows } = await db.query<{ name: string; on_delete: OnDelete }>({
+    name: 'connectors.on-delete',
+    text: 'SELECT name, on_delete FROM connectors WHERE tenant_id = $1',
+    values: [tenantId],
+  });
+  return new Map(rows.map((r) => [r.name, r.on_delete]));
 }
 
 export async function findConnector(db: Queryable, tenantId: string, name: string): Promise<ConnectorRecord | null> {

@@ -10,18 +10,34 @@ export interface UserForPolicy {
   groups: GroupFacts[];
 }
 
+interface PolicyUserRow {
+  seq: number;
+  id: string;
+  user_name: string;
+  active: boolean;
+  doc: Record<string, unknown>;
+  groups: GroupFacts[];
+}
+
+const SELECT = `SELECT r.seq, r.id, r.user_name, r.active, r.doc,
+            (SELECT COALESCE(jsonb_agg(jsonb_build_object('id', g.id, 'displayName', g.display_name, 'externalId', g.external_id)), '[]'::jsonb)
+               FROM group_members gm JOIN groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id
+              WHERE gm.tenant_id = r.tenant_id AND gm.user_id = r.id) AS groups
+       FROM users r`;
+
+const toUser = (r: PolicyUserRow): UserForPolicy => ({ seq: r.seq, id: r.id, userName: r.user_name, active: r.active, doc: r.doc, groups: r.groups });
+
 /**
  * A batch of a tenant's users in creation order, after `afterSeq`, each with its groups: the unit in which a
  * whole tenant is walked for policy plans, without holding the tenant in memory.
  */
 export async function userBatch(db: Queryable, tenantId: string, afterSeq: number, limit: number): Promise<UserForPolicy[]> {
-  const { rows } = await db.query<{ seq: number; id: string; user_name: string; active: boolean; doc: Record<string, unknown>; groups: GroupFacts[] }>(
-    `SELECT r.seq, r.id, r.user_name, r.active, r.doc,
-            (SELECT COALESCE(jsonb_agg(jsonb_build_object('id', g.id, 'displayName', g.display_name, 'externalId', g.external_id)), '[]'::jsonb)
-               FROM group_members gm JOIN groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id
-              WHERE gm.tenant_id = r.tenant_id AND gm.user_id = r.id) AS groups
-       FROM users r WHERE r.tenant_id = $1 AND r.seq > $2 ORDER BY r.seq LIMIT $3`,
-    [tenantId, afterSeq, limit],
-  );
-  return rows.map((r) => ({ seq: r.seq, id: r.id, userName: r.user_name, active: r.active, doc: r.doc, groups: r.groups }));
+  const { rows } = await db.query<PolicyUserRow>(`${SELECT} WHERE r.tenant_id = $1 AND r.seq > $2 ORDER BY r.seq LIMIT $3`, [tenantId, afterSeq, limit]);
+  return rows.map(toUser);
+}
+
+/** One user with its groups, as policy evaluation reads it; null once the user is deleted. */
+export async function userForPolicy(db: Queryable, tenantId: string, userId: string): Promise<UserForPolicy | null> {
+  const { rows } = await db.query<PolicyUserRow>({ name: 'users.for-policy', text: `${SELECT} WHERE r.tenant_id = $1 AND r.id = $2`, values: [tenantId, userId] });
+  return rows[0] ? toUser(rows[0]) : null;
 }

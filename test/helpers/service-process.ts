@@ -37,7 +37,15 @@ export async function startServiceProcess(
   const port = await freePort();
   const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...nodeArgs, 'bin/lanyard.js', 'start'], {
     cwd: ROOT,
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      HOME: process.env['HOME'] ?? '',
+      LOG_LEVEL: 'warn',
+      QUEUE_PREFIX: `test-${process.pid}-${port}`,
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];

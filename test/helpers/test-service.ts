@@ -6,6 +6,7 @@ import type TestAgent from 'supertest/lib/agent.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { createApp } from '../../src/http/app.js';
+import { type RunningWorkers, startWorkers } from '../../src/provisioning/workers.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
@@ -15,6 +16,7 @@ export interface TestService {
   runtime: Runtime;
   config: Config;
   database: TestDatabase;
+  workers: RunningWorkers | undefined;
   http: TestAgent;
   /**
    * A query as the database owner, outside row-level security: for reading or tampering with what the
@@ -38,20 +40,33 @@ export interface TestTenant {
 
 let counter = 0;
 
-/** The real app (real PostgreSQL, real Redis) on a database of its own, driven in-process by supertest. */
-export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+/** A queue prefix of its own per service, so test files running at once never take each other's jobs. */
+export function testQueuePrefix(): string {
+  return `test-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/**
+ * The real app (real PostgreSQL, real Redis) on a database and queue prefix of its own, driven in-process
+ * by supertest. With `workers`, the provisioning workers run in the same process, as `lanyard start` runs
+ * them.
+ */
+export async function startTestService(env: Record<string, string> = {}, opts: { workers?: boolean } = {}): Promise<TestService> {
   const database = await createTestDatabase();
   const config = loadConfig({
     DATABASE_URL: database.url,
     LANYARD_MASTER_KEY: TEST_MASTER_KEY,
     PUBLIC_BASE_URL: 'https://lanyard.test',
     LOG_LEVEL: 'silent',
+    QUEUE_PREFIX: testQueuePrefix(),
     ...env,
   });
-  const log = pino({ level: 'silent' });
+  const log = pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
   const runtime = await openRuntime(config, log);
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1 });
-  const app = createApp({ config, pool: runtime.pool, redis, log });
+  const app = createApp({ config, pool: runtime.pool, redis, log, onMarked: (tenantId, userIds) => void runtime.onMarked(tenantId, userIds) });
+  const workers = opts.workers
+    ? await startWorkers({ pool: runtime.pool, queues: runtime.queues(), redisUrl: config.redisUrl, masterKey: config.masterKey, config: config.jobs, log })
+    : undefined;
   const http = supertest(app);
   let owner: Promise<pg.Client> | undefined;
   return {
@@ -59,6 +74,7 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     config,
     database,
     http,
+    workers,
     async sql<R extends pg.QueryResultRow>(text: string, values: unknown[] = []) {
       owner ??= (async () => {
         const client = new pg.Client({ connectionString: database.url });
@@ -81,6 +97,7 @@ export async function startTestService(env: Record<string, string> = {}): Promis
       };
     },
     async close() {
+      await workers?.close();
       if (owner) await (await owner).end();
       redis.disconnect();
       await runtime.close();

@@ -21,7 +21,7 @@ import type { Queryable } from '../../store/pool.js';
 import { inTenantTx, isUuid } from '../../store/transaction.js';
 import { checkIfMatch } from '../etag.js';
 import type { ResourceCatalog } from '../filter/catalog.js';
-import { markGroupMembers, markUsers } from '../../store/reconcile-outbox.js';
+import { markGroupMembers, markUsers, type OnUsersMarked } from '../../store/reconcile-outbox.js';
 import { listPage } from '../list-page.js';
 import type { ListParams } from '../list-params.js';
 import { parsePatchRequest } from '../patch-request.js';
@@ -60,15 +60,16 @@ export class GroupService {
   constructor(
     private readonly pool: pg.Pool,
     private readonly catalog: ResourceCatalog,
+    private readonly onMarked: OnUsersMarked = () => {},
   ) {}
 
   async create(ctx: TenantContext, body: unknown): Promise<GroupWithMembers> {
     const input = parseGroupInput(body);
-    return this.write(ctx, async (db) => {
+    return this.write(ctx, async (db, marked) => {
       const members = await this.resolveMembers(db, ctx, input.members, 'members');
       const group = await insertGroup(db, ctx.tenantId, groupWrite(input));
       const added = await addMembers(db, ctx.tenantId, group.id, members);
-      await markUsers(db, ctx.tenantId, added, 'group.created');
+      marked.push(...(await markUsers(db, ctx.tenantId, added, 'group.created')));
       await this.audit(db, ctx, 'group.created', group.id, ['displayName', ...(input.externalId ? ['externalId'] : [])], added, []);
       return { group, members: await this.membersOf(db, ctx, group.id) };
     });
@@ -76,14 +77,14 @@ export class GroupService {
 
   async replace(ctx: TenantContext, id: string, body: unknown, ifMatch: string | undefined): Promise<GroupWithMembers> {
     const input = parseGroupInput(body);
-    return this.write(ctx, async (db) => {
+    return this.write(ctx, async (db, marked) => {
       const current = await this.lockGroup(db, ctx, id);
       checkIfMatch(ifMatch, current.version);
       const members = await this.resolveMembers(db, ctx, input.members, 'members');
       const change = new MembershipChange();
       change.remove(await removeMembersExcept(db, ctx.tenantId, id, members.map((m) => m.userId)));
       change.add(await addMembers(db, ctx.tenantId, id, members));
-      const group = await this.saveGroup(db, ctx, current, input, change, 'group.replaced');
+      const group = await this.saveGroup(db, ctx, current, input, change, 'group.replaced', marked);
       return { group, members: await this.membersOf(db, ctx, id) };
     });
   }
@@ -91,7 +92,7 @@ export class GroupService {
   /** Locks the group row, so concurrent PATCHes of one group apply in turn and none is lost. */
   async patch(ctx: TenantContext, id: string, body: unknown, ifMatch: string | undefined): Promise<GroupRecord> {
     const steps = planGroupPatch(parsePatchRequest(body));
-    return this.write(ctx, async (db) => {
+    return this.write(ctx, async (db, marked) => {
       const current = await this.lockGroup(db, ctx, id);
       checkIfMatch(ifMatch, current.version);
       const next: GroupInput = { displayName: current.displayName, externalId: current.externalId, members: [] };
@@ -99,16 +100,16 @@ export class GroupService {
       for (const [index, step] of steps.entries()) {
         await this.applyStep(db, ctx, id, step, next, change, `Operations[${index}]`);
       }
-      return this.saveGroup(db, ctx, current, next, change, 'group.patched');
+      return this.saveGroup(db, ctx, current, next, change, 'group.patched', marked);
     });
   }
 
   async remove(ctx: TenantContext, id: string, ifMatch: string | undefined): Promise<void> {
-    await this.write(ctx, async (db) => {
+    await this.write(ctx, async (db, marked) => {
       const current = await this.lockGroup(db, ctx, id);
       checkIfMatch(ifMatch, current.version);
       // Its members are marked before the membership rows go with the group.
-      await markGroupMembers(db, ctx.tenantId, id, 'group.deleted');
+      marked.push(...(await markGroupMembers(db, ctx.tenantId, id, 'group.deleted')));
       await deleteGroup(db, ctx.tenantId, id);
       await this.audit(db, ctx, 'group.deleted', id, [], [], []);
     });
@@ -189,6 +190,7 @@ export class GroupService {
     next: GroupInput,
     change: MembershipChange,
     action: 'group.replaced' | 'group.patched',
+    marked: string[],
   ): Promise<GroupRecord> {
     const attributes: string[] = [];
     if (next.displayName !== current.displayName) attributes.push('displayName');
@@ -197,8 +199,8 @@ export class GroupService {
     if (attributes.length === 0) return current;
     // A rename can change what every member gets (rules match groups by name); a membership change only
     // what the added and removed users get.
-    if (attributes.includes('displayName') || attributes.includes('externalId')) await markGroupMembers(db, ctx.tenantId, current.id, action);
-    await markUsers(db, ctx.tenantId, [...change.added, ...change.removed], action);
+    if (attributes.includes('displayName') || attributes.includes('externalId')) marked.push(...(await markGroupMembers(db, ctx.tenantId, current.id, action)));
+    marked.push(...(await markUsers(db, ctx.tenantId, [...change.added, ...change.removed], action)));
     const group = await updateGroup(db, ctx.tenantId, current.id, groupWrite(next));
     await this.audit(db, ctx, action, current.id, attributes, [...change.added], [...change.removed]);
     return group;
@@ -214,8 +216,12 @@ export class GroupService {
     return group;
   }
 
-  private write<T>(ctx: TenantContext, work: (db: Queryable) => Promise<T>): Promise<T> {
-    return scimWrite(this.pool, ctx.tenantId, UNIQUE, work);
+  /** `work` collects the users it marked; once the transaction has committed, their reconciles are queued. */
+  private async write<T>(ctx: TenantContext, work: (db: Queryable, marked: string[]) => Promise<T>): Promise<T> {
+    const marked: string[] = [];
+    const result = await scimWrite(this.pool, ctx.tenantId, UNIQUE, (db) => work(db, marked));
+    if (marked.length) this.onMarked(ctx.tenantId, [...new Set(marked)]);
+    return result;
   }
 
 

@@ -12,6 +12,7 @@ import { resourceCatalogs } from '../resource-catalogs.js';
 import { CORE_GROUP, CORE_USER, LIST_RESPONSE, SEARCH_REQUEST, USER_EXTENSIONS } from '../schemas.js';
 import { renderUser } from '../users/render-user.js';
 import { UserService } from '../users/user-service.js';
+import type { OnUsersMarked } from '../../store/reconcile-outbox.js';
 import { authenticate, tenantContext } from './authenticate.js';
 import { scimErrorHandler } from './scim-error-handler.js';
 import { sendScim } from './send.js';
@@ -23,6 +24,8 @@ export interface ScimRouterOptions {
   maxBodyBytes: number;
   maxResults: number;
   defaultCount: number;
+  /** Told which users a committed write marked for reconciliation. */
+  onMarked?: OnUsersMarked;
 }
 
 /**
@@ -31,8 +34,8 @@ export interface ScimRouterOptions {
  */
 export function scimRouter(opts: ScimRouterOptions): Router {
   const catalogs = resourceCatalogs();
-  const users = new UserService(opts.pool, catalogs.user);
-  const groups = new GroupService(opts.pool, catalogs.group);
+  const users = new UserService(opts.pool, catalogs.user, opts.onMarked);
+  const groups = new GroupService(opts.pool, catalogs.group, opts.onMarked);
   const limits = { defaultCount: opts.defaultCount, maxResults: opts.maxResults };
   const userProjector = (p: { attributes?: string[] | undefined; excludedAttributes?: string[] | undefined }) =>
     new Projector(p, CORE_USER, USER_EXTENSIONS);

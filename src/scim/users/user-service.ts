@@ -4,6 +4,7 @@ import type { AuditEventInput } from '../../audit/audit-event.js';
 import { writeWithAudit } from '../../audit/record-audit-event.js';
 import { ScimError } from '../../errors/scim-error.js';
 import type { Queryable } from '../../store/pool.js';
+import type { OnUsersMarked } from '../../store/reconcile-outbox.js';
 import { inTenantTx, isUuid } from '../../store/transaction.js';
 import {
   deleteUserStatement,
@@ -47,12 +48,13 @@ export class UserService {
   constructor(
     private readonly pool: pg.Pool,
     private readonly catalog: ResourceCatalog,
+    private readonly onMarked: OnUsersMarked = () => {},
   ) {}
 
   async create(ctx: TenantContext, body: unknown): Promise<UserRecord> {
     const write = validateUser(body, this.catalog);
     const id = randomUUID();
-    return this.write(ctx, async (db) => {
+    return this.write(ctx, id, async (db) => {
       const [row] = await writeWithAudit<UserRow>(db, ctx.tenantId, insertUserStatement(ctx.tenantId, id, write), this.event(ctx, 'user.created', id, Object.keys(write.doc).sort()), MARK);
       return toUserRecord(row!);
     });
@@ -60,7 +62,7 @@ export class UserService {
 
   async replace(ctx: TenantContext, id: string, body: unknown, ifMatch: string | undefined): Promise<UserRecord> {
     const write = validateUser(body, this.catalog);
-    return this.write(ctx, async (db) => {
+    return this.write(ctx, id, async (db) => {
       const current = await this.lockUser(db, ctx, id);
       checkIfMatch(ifMatch, current.version);
       return this.saveIfChanged(db, ctx, current, write, 'user.replaced');
@@ -73,7 +75,7 @@ export class UserService {
    */
   async patch(ctx: TenantContext, id: string, body: unknown, ifMatch: string | undefined): Promise<UserRecord> {
     const requested = parsePatchRequest(body);
-    return this.write(ctx, async (db) => {
+    return this.write(ctx, id, async (db) => {
       const current = await this.lockUser(db, ctx, id);
       checkIfMatch(ifMatch, current.version);
       const operations = normaliseUserPatch(requested, current.doc, this.catalog);
@@ -91,7 +93,7 @@ export class UserService {
   }
 
   async remove(ctx: TenantContext, id: string, ifMatch: string | undefined): Promise<void> {
-    await this.write(ctx, async (db) => {
+    await this.write(ctx, id, async (db) => {
       const current = await this.lockUser(db, ctx, id);
       checkIfMatch(ifMatch, current.version);
       await writeWithAudit(db, ctx.tenantId, deleteUserStatement(ctx.tenantId, id), this.event(ctx, 'user.deleted', id, []), MARK);
@@ -147,8 +149,11 @@ export class UserService {
     return user;
   }
 
-  private write<T>(ctx: TenantContext, work: (db: Queryable) => Promise<T>): Promise<T> {
-    return scimWrite(this.pool, ctx.tenantId, UNIQUE, work);
+  /** Every user write may mark the user; once it has committed, the user's reconcile is queued. */
+  private async write<T>(ctx: TenantContext, id: string, work: (db: Queryable) => Promise<T>): Promise<T> {
+    const result = await scimWrite(this.pool, ctx.tenantId, UNIQUE, work);
+    this.onMarked(ctx.tenantId, [id]);
+    return result;
   }
 
 

@@ -1,0 +1,156 @@
+import { DelayedError, type Job, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import type pg from 'pg';
+import { isConnectorError } from '../../connectors/kit/connector-error.js';
+import type { JobsConfig } from '../config/schema.js';
+import type { Logger } from '../log/logger.js';
+import { dueWork, isMarked, pendingLanes } from '../store/pending-work.js';
+import { inTenantTx } from '../store/transaction.js';
+import { backoffDelay } from './backoff.js';
+import { ConnectorInstances } from './connector-instances.js';
+import { ConnectorPauses } from './connector-pause.js';
+import { parkConnectorWork, runConnectorWork } from './connector-work.js';
+import type { JobQueues } from './job-queues.js';
+import { type ConnectorWork, connectorWorkSchema, QUEUE_NAMES, reconcileJobSchema } from './jobs.js';
+import { reconcileUser } from './reconcile.js';
+
+/** How many intents one sweep re-creates at most; the next sweep takes the rest. */
+const SWEEP_MAX = 20_000;
+
+export interface WorkerDeps {
+  pool: pg.Pool;
+  queues: JobQueues;
+  redisUrl: string;
+  masterKey: Buffer;
+  config: JobsConfig;
+  log: Logger;
+}
+
+export interface RunningWorkers {
+  /** Re-creates from PostgreSQL every intent Redis lost (also runs on a timer). */
+  sweep(): Promise<{ reconciles: number; connectorWork: number }>;
+  close(): Promise<void>;
+}
+
+/**
+ * The provisioning workers of one process: reconcile, the grant lane and the revocation lane, plus the
+ * sweep. Any number of processes may run them against one Redis and one PostgreSQL.
+ */
+export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
+  const { pool, queues, config, log } = deps;
+  const shutdown = new AbortController();
+  // BullMQ workers block on Redis, so they need a connection that retries forever instead of failing a call.
+  const connection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
+  connection.on('error', (err) => log.warn({ err: { message: err.message } }, 'worker redis connection error'));
+  const connectors = new ConnectorInstances(pool, deps.masterKey, log, shutdown.signal);
+  const pauses = new ConnectorPauses(connection, config.queuePrefix);
+
+  const common = {
+    connection,
+    prefix: config.queuePrefix,
+    lockDuration: config.lockMs,
+    stalledInterval: config.lockMs,
+    // A job whose worker died is handed on a few times before BullMQ gives up on it; the sweep still has it.
+    maxStalledCount: 5,
+    settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade, { baseMs: config.backoffBaseMs, maxMs: config.backoffMaxMs }) },
+  };
+
+  const reconcile = new Worker(
+    QUEUE_NAMES.reconcile,
+    async (job: Job) => {
+      const { tenantId, userId } = reconcileJobSchema.parse(job.data);
+      const work = await reconcileUser(pool, tenantId, userId);
+      // After the commit: work that cannot be queued now is found again by the sweep.
+      if (work.length) await queues.enqueueConnectorWork(work).catch((err: Error) => log.warn({ err: { message: err.message }, tenantId }, 'could not queue connector work; the sweep will'));
+    },
+    { ...common, concurrency: config.reconcileConcurrency },
+  );
+
+  const processConnectorWork = async (job: Job, token?: string) => {
+    const work = connectorWorkSchema.parse(job.data);
+    const delayUntil = async (until: number) => {
+      // Spread the paused jobs so they do not all return in the same millisecond.
+      await job.moveToDelayed(until + Math.floor(Math.random() * 250), token);
+      throw new DelayedError();
+    };
+    const paused = await pauses.pausedUntil(work.tenantId, work.connector);
+    if (paused) await delayUntil(paused);
+    try {
+      await runConnectorWork({ pool, connectors }, work);
+    } catch (err) {
+      if (isConnectorError(err) && err.code === 'rate_limited') {
+        const until = await pauses.pause(work.tenantId, work.connector, err.retryAfterMs ?? config.rateLimitPauseMs);
+        log.warn({ tenantId: work.tenantId, connector: work.connector, until: new Date(until).toISOString() }, 'connector rate-limited; pausing it');
+        await delayUntil(until);
+      }
+      const retryable = !isConnectorError(err) || err.code === 'unavailable';
+      const attemptsLeft = job.attemptsMade + 1 < (job.opts.attempts ?? 1);
+      if (retryable && attemptsLeft) throw err;
+      await park(work, err, job.attemptsMade + 1);
+    }
+  };
+
+  const park = async (work: ConnectorWork, err: unknown, attempts: number) => {
+    // Connector errors are written to be shown; anything else may carry internals and stays in the logs.
+    const message = isConnectorError(err) ? `${err.code}: ${err.message}`.slice(0, 1000) : 'internal: unexpected error (see worker logs)';
+    const parked = await parkConnectorWork(pool, work, message);
+    log.warn({ tenantId: work.tenantId, userId: work.userId, connector: work.connector, lane: work.lane, attempts, err: isConnectorError(err) ? { code: err.code, message: err.message } : err, parked }, 'connector work parked as failed');
+  };
+
+  const grants = new Worker(QUEUE_NAMES.grants, processConnectorWork, { ...common, concurrency: config.grantConcurrency });
+  const revocations = new Worker(QUEUE_NAMES.revocations, processConnectorWork, { ...common, concurrency: config.revokeConcurrency });
+  const workers = [reconcile, grants, revocations];
+  for (const worker of workers) {
+    worker.on('error', (err) => log.warn({ err: { message: err.message }, queue: worker.name }, 'worker error'));
+    worker.on('failed', (job, err) => log.warn({ queue: worker.name, jobId: job?.id, attempts: job?.attemptsMade, err: { message: err.message } }, 'job attempt failed'));
+  }
+
+  // A change queued while its job was finishing was dropped as a duplicate of that job: look once more
+  // after the job has left Redis, so nothing waits for the sweep.
+  reconcile.on('completed', (job: Job) => {
+    const { tenantId, userId } = job.data as { tenantId: string; userId: string };
+    void inTenantTx(pool, tenantId, (db) => isMarked(db, tenantId, userId), { readOnly: true })
+      .then((marked) => (marked ? queues.enqueueReconciles([{ tenantId, userId }]) : undefined))
+      .catch((err: Error) => log.warn({ err: { message: err.message } }, 'reconcile re-check failed; the sweep will'));
+  });
+  const recheckConnectorWork = (job: Job) => {
+    const work = job.data as ConnectorWork;
+    void inTenantTx(pool, work.tenantId, (db) => pendingLanes(db, work.tenantId, work.userId, work.connector), { readOnly: true })
+      .then((lanes) =>
+        lanes.grant || lanes.revoke
+          ? queues.enqueueConnectorWork([{ tenantId: work.tenantId, userId: work.userId, connector: work.connector, lane: lanes.revoke ? 'revoke' : 'grant' }])
+          : undefined,
+      )
+      .catch((err: Error) => log.warn({ err: { message: err.message } }, 'connector work re-check failed; the sweep will'));
+  };
+  grants.on('completed', recheckConnectorWork);
+  revocations.on('completed', recheckConnectorWork);
+
+  const sweep = async () => {
+    const due = await dueWork(pool, config.sweepGraceMs, SWEEP_MAX);
+    await queues.enqueueReconciles(due.reconciles);
+    await queues.enqueueConnectorWork(due.connectorWork);
+    if (due.reconciles.length || due.connectorWork.length) log.info({ reconciles: due.reconciles.length, connectorWork: due.connectorWork.length }, 'sweep re-queued pending work');
+    return { reconciles: due.reconciles.length, connectorWork: due.connectorWork.length };
+  };
+  // The sweep runs on a local timer, not as a Redis-held schedule: it is what recovers from Redis losing
+  // its data, so it must not depend on that data.
+  const runSweep = () => void sweep().catch((err: Error) => log.warn({ err: { message: err.message } }, 'sweep failed'));
+  const timer = setInterval(runSweep, config.sweepIntervalMs);
+  timer.unref();
+  runSweep();
+
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  log.info({ prefix: config.queuePrefix }, 'provisioning workers running');
+
+  return {
+    sweep,
+    async close() {
+      clearInterval(timer);
+      await Promise.all(workers.map((w) => w.close()));
+      shutdown.abort();
+      await connectors.close();
+      connection.disconnect();
+    },
+  };
+}
