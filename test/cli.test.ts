@@ -1,6 +1,3 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { PG_MIGRATE_LOCK_ID } from 'node-pg-migrate';
 import pg from 'pg';
@@ -10,19 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { createApp } from '../src/http/app.js';
 import { openRuntime } from '../src/runtime.js';
+import { type CliResult, runCli } from './helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from './helpers/test-database.js';
 
-const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
 const TOKEN_LINE = /^lanyard_[0-9a-f]{32}_[A-Za-z0-9_-]{43}\n$/;
 const TIMEOUT = 60_000;
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 let db: TestDatabase;
 
@@ -32,24 +22,8 @@ beforeAll(async () => {
 afterAll(() => db?.drop());
 
 /** Runs the real CLI in a child process, as an operator would. */
-async function lanyard(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const fullEnv: Record<string, string> = {
-    PATH: process.env['PATH'] ?? '',
-    HOME: process.env['HOME'] ?? '',
-    DATABASE_URL: db.url,
-    LANYARD_MASTER_KEY: MASTER_KEY,
-    PUBLIC_BASE_URL: 'https://lanyard.test',
-    LOG_LEVEL: 'silent',
-    ...env,
-  };
-  try {
-    const { stdout, stderr } = await run('node', ['bin/lanyard.js', ...args], { cwd: ROOT, env: fullEnv, timeout: 30_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: unknown; stdout?: string; stderr?: string };
-    if (typeof e.code !== 'number') throw err;
-    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
+function lanyard(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runCli(args, { DATABASE_URL: db.url, LANYARD_MASTER_KEY: MASTER_KEY, PUBLIC_BASE_URL: 'https://lanyard.test', ...env });
 }
 
 function jsonError(stderr: string): { code: string; message: string } {

@@ -1,23 +1,14 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliResult, runCli } from './helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from './helpers/test-database.js';
 import { TEST_MASTER_KEY } from './helpers/test-service.js';
 
-const run = promisify(execFile);
-const ROOT = new URL('..', import.meta.url).pathname;
 
-async function lanyard(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/lanyard.js', ...args], { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function lanyard(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runCli(args, env);
 }
 
 describe('lanyard policy validate', () => {
