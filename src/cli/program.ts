@@ -112,6 +112,8 @@ async function runService(mode: ServiceMode): Promise<void> {
     if (mode !== 'serve') {
       workers = await startWorkers({ pool: runtime.pool, queues: runtime.queues(), redisUrl: config.redisUrl, masterKey: config.masterKey, config: config.jobs, log });
     }
+    // Logs go out in batches; the line saying the process is up should not wait for the next batch.
+    flushLogs(log);
   } catch (err) {
     log.fatal({ err }, 'cannot start');
     process.exitCode = fail({ json: false }, err);

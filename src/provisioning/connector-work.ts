@@ -145,10 +145,8 @@ class WorkContext {
   }
 
   private async pending(db: Queryable, state: 'provisioning' | 'revoking'): Promise<{ grants: PendingGrant[]; account: AccountRecord | null }> {
-    const [grants, account] = await Promise.all([
-      grantsInState(db, this.work.tenantId, this.work.userId, this.work.connector, [state]),
-      findAccount(db, this.work.tenantId, this.work.connector, this.work.userId),
-    ]);
+    const grants = await grantsInState(db, this.work.tenantId, this.work.userId, this.work.connector, [state]);
+    const account = await findAccount(db, this.work.tenantId, this.work.connector, this.work.userId);
     return { grants, account };
   }
 

@@ -45,13 +45,12 @@ export async function reconcileUser(pool: pg.Pool, tenantId: string, userId: str
 }
 
 async function reconcileOnce(db: Queryable, tenantId: string, userId: string, now: Date): Promise<ConnectorWork[]> {
-  const [user, policyVersion, grants, accounts, onDelete] = await Promise.all([
-    userForPolicy(db, tenantId, userId),
-    currentPolicy(db, tenantId),
-    grantsOfUsers(db, tenantId, [userId]).then((m) => m.get(userId) ?? []),
-    accountsOfUser(db, tenantId, userId),
-    connectorDeletePolicies(db, tenantId),
-  ]);
+  // One connection answers one query at a time, so these run in turn.
+  const user = await userForPolicy(db, tenantId, userId);
+  const policyVersion = await currentPolicy(db, tenantId);
+  const grants = (await grantsOfUsers(db, tenantId, [userId])).get(userId) ?? [];
+  const accounts = await accountsOfUser(db, tenantId, userId);
+  const onDelete = await connectorDeletePolicies(db, tenantId);
   const policy = policyVersion?.document as PolicyDocument | undefined;
   const evaluation: Evaluation =
     user && policy ? evaluate(userFacts(user, policy.intake), user.groups, policy, now) : user?.active === false ? { status: 'inactive', desired: [] } : { status: 'eligible', desired: [] };

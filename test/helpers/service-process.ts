@@ -12,6 +12,8 @@ export interface ServiceProcess {
   child: ChildProcess;
   /** Where it listens, e.g. http://127.0.0.1:41234 */
   url: string;
+  /** The last lines it wrote, for a failing test to show. */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -26,16 +28,17 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * Starts `lanyard start` as its own process, the way an operator runs it, on a free port, and resolves
- * once `/healthz` answers. Its log lines are drained (and kept only for the error message if it dies).
+ * Starts `lanyard <command>` as its own process, the way an operator runs it, on a free port, and resolves
+ * once `/healthz` answers (a worker: once it logs that it runs). Its log lines are drained (and kept only for the error message if it dies).
  */
 export async function startServiceProcess(
   env: Record<string, string>,
   timeoutMs = 30_000,
   nodeArgs: string[] = [],
+  command: 'start' | 'serve' | 'worker' = 'start',
 ): Promise<ServiceProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...nodeArgs, 'bin/lanyard.js', 'start'], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...nodeArgs, 'bin/lanyard.js', command], {
     cwd: ROOT,
     env: {
       PATH: process.env['PATH'] ?? '',
@@ -59,10 +62,15 @@ export async function startServiceProcess(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}: ${output.join('')}`);
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch {
-      // not listening yet
+    if (command === 'worker') {
+      // A worker has no HTTP side: it is up once it says so (at LOG_LEVEL info or lower).
+      if (output.join('').includes('provisioning workers running')) break;
+    } else {
+      try {
+        if ((await fetch(`${url}/healthz`)).ok) break;
+      } catch {
+        // not listening yet
+      }
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
@@ -73,6 +81,7 @@ export async function startServiceProcess(
   return {
     child,
     url,
+    output: () => output.join(''),
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
