@@ -1,5 +1,6 @@
 import { ConnectorError } from '../kit/connector-error.js';
 import { errorFromNetwork, errorFromStatus } from '../kit/http-status.js';
+import { type AccessTokens, accessTokens } from './access-token.js';
 import type { ScimConfig } from './config.js';
 
 const SCIM_JSON = 'application/scim+json';
@@ -7,24 +8,23 @@ export const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
 /** One SCIM call at a time, with the connector's timeout; statuses become ConnectorErrors in one place. */
 export class ScimClient {
-  constructor(private readonly config: ScimConfig) {}
+  private readonly tokens: AccessTokens;
+
+  constructor(private readonly config: ScimConfig) {
+    this.tokens = accessTokens(config.auth, config.timeoutMs);
+  }
 
   async request<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T | null }> {
     const what = `${method} ${path.split('?')[0]}`;
-    let response: Response;
-    try {
-      response = await fetch(`${this.config.baseUrl}${path}`, {
-        method,
-        headers: {
-          Authorization: `Bearer ${this.config.auth.token}`,
-          Accept: SCIM_JSON,
-          ...(body === undefined ? {} : { 'Content-Type': SCIM_JSON }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(this.config.timeoutMs),
-      });
-    } catch (err) {
-      throw errorFromNetwork(err, what);
+    const token = await this.tokens.current();
+    let response = await this.send(method, path, body, token, what);
+    if (response.status === 401) {
+      // An OAuth token may be revoked or expire early: one fresh token, one more try.
+      const fresh = await this.tokens.renew(token);
+      if (fresh) {
+        await response.body?.cancel();
+        response = await this.send(method, path, body, fresh, what);
+      }
     }
     if (response.status >= 400) throw errorFromStatus(response.status, what, response.headers.get('retry-after'));
     const text = await response.text();
@@ -33,6 +33,23 @@ export class ScimClient {
       return { status: response.status, body: JSON.parse(text) as T };
     } catch {
       throw new ConnectorError('invalid_response', `${what}: the answer is not JSON`);
+    }
+  }
+
+  private async send(method: string, path: string, body: unknown, token: string, what: string): Promise<Response> {
+    try {
+      return await fetch(`${this.config.baseUrl}${path}`, {
+        method,
+        headers: {
+          Authorization: `Bearer ${token}`,
+          Accept: SCIM_JSON,
+          ...(body === undefined ? {} : { 'Content-Type': SCIM_JSON }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.config.timeoutMs),
+      });
+    } catch (err) {
+      throw errorFromNetwork(err, what);
     }
   }
 

@@ -28,7 +28,7 @@ interface ScimGroup {
 export const scimConnector: ConnectorKind<ScimConfig> = {
   kind: 'scim',
   configSchema: scimConfigSchema,
-  secretFields: ['auth.token'],
+  secretFields: ['auth.token', 'auth.clientSecret'],
   create(config): Connector {
     const scim = new ScimClient(config);
 

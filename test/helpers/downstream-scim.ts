@@ -19,8 +19,15 @@ export interface DownstreamApp {
   /** Arrival times of the requests answered with an injected error. */
   faulted: number[];
   fault: Fault | undefined;
+  /**
+   * When set, callers must present a token this accepts (an OAuth access token), as a SaaS behind an
+   * authorization server would; anything else is answered 401.
+   */
+  acceptToken: ((token: string) => Promise<boolean>) | undefined;
   /** The downstream user Lanyard created for `userId` (found by externalId), with its group names. */
   user(userId: string): Promise<{ active: boolean; groups: string[] } | null>;
+  /** The downstream user by its own id, as the connector conformance suite inspects it. */
+  view(id: string): Promise<{ exists: boolean; enabled: boolean; grants: string[] }>;
   /** How many downstream users carry this externalId: more than one would be a duplicate account. */
   accounts(userId: string): Promise<number>;
 }
@@ -44,6 +51,15 @@ export async function startDownstreamScim(): Promise<DownstreamScim> {
     const app = apps.get(String(req.params['tenant']));
     if (!app) return next();
     app.requests.push(Date.now());
+    if (app.acceptToken) {
+      const presented = /^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1];
+      if (!presented || !(await app.acceptToken(presented))) {
+        res.status(401).json({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '401', detail: 'invalid token' });
+        return;
+      }
+      // Past the gate, the application's own SCIM endpoint takes its own credential.
+      req.headers.authorization = `Bearer ${app.config.auth.token}`;
+    }
     const fault = app.fault;
     if (fault && 'delayMs' in fault) {
       await new Promise((r) => setTimeout(r, fault.delayMs));
@@ -76,6 +92,7 @@ export async function startDownstreamScim(): Promise<DownstreamScim> {
         requests: [],
         faulted: [],
         fault: undefined,
+        acceptToken: undefined,
         async user(userId) {
           const [row] = await service.sql<{ active: boolean; groups: string[] }>(
             `SELECT u.active, ARRAY(SELECT g.display_name FROM group_members gm JOIN groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id
@@ -84,6 +101,15 @@ export async function startDownstreamScim(): Promise<DownstreamScim> {
             [tenant.id, userId],
           );
           return row ?? null;
+        },
+        async view(id) {
+          const [row] = await service.sql<{ active: boolean; groups: string[] }>(
+            `SELECT u.active, ARRAY(SELECT 'group:' || g.display_name FROM group_members gm JOIN groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id
+                                     WHERE gm.tenant_id = u.tenant_id AND gm.user_id = u.id ORDER BY 1) AS groups
+               FROM users u WHERE u.tenant_id = $1 AND u.id = $2`,
+            [tenant.id, id],
+          );
+          return { exists: Boolean(row), enabled: row?.active ?? false, grants: row?.groups ?? [] };
         },
         async accounts(userId) {
           const rows = await service.sql('SELECT 1 FROM users WHERE tenant_id = $1 AND external_id = $2', [tenant.id, userId]);

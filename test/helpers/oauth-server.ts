@@ -1,0 +1,71 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import Provider from 'oidc-provider';
+
+/**
+ * A real OAuth 2.0 authorization server (oidc-provider) on a local port, issuing client-credentials
+ * tokens to one client, and able to tell a resource server whether a token is valid, as introspection
+ * would.
+ */
+export interface OAuthServer {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** Token requests it answered. */
+  tokenRequests: number;
+  /** Whether `token` is one it issued and that is neither expired nor revoked. */
+  valid(token: string): Promise<boolean>;
+  /** Revokes every token issued so far, as an operator revoking a compromised client would. */
+  revokeAll(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startOAuthServer(opts: { tokenTtlSeconds: number; scope?: string }): Promise<OAuthServer> {
+  const clientId = `lanyard-${randomBytes(4).toString('hex')}`;
+  const clientSecret = randomBytes(24).toString('base64url');
+  const issued = new Set<string>();
+  let server: Server | undefined;
+  const ready = createServer();
+  ready.listen(0, '127.0.0.1');
+  await once(ready, 'listening');
+  const port = (ready.address() as { port: number }).port;
+  ready.close();
+  const issuer = `http://127.0.0.1:${port}`;
+  const provider = new Provider(issuer, {
+    clients: [{ client_id: clientId, client_secret: clientSecret, grant_types: ['client_credentials'], redirect_uris: [], response_types: [] }],
+    features: { clientCredentials: { enabled: true }, devInteractions: { enabled: false } },
+    scopes: opts.scope ? [opts.scope] : [],
+    ttl: { ClientCredentials: opts.tokenTtlSeconds },
+    // A key of its own rather than the provider's built-in development keys.
+    jwks: { keys: [{ ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), kid: 'test', use: 'sig', alg: 'RS256' }] },
+  });
+  const state: OAuthServer = {
+    issuer,
+    clientId,
+    clientSecret,
+    tokenRequests: 0,
+    async valid(token) {
+      const found = await provider.ClientCredentials.find(token);
+      return Boolean(found && !found.isExpired);
+    },
+    async revokeAll() {
+      for (const token of issued) await (await provider.ClientCredentials.find(token))?.destroy();
+    },
+    async close() {
+      server?.closeAllConnections();
+      server?.close();
+    },
+  };
+  provider.on('client_credentials.saved', (token: { jti: string }) => {
+    issued.add(token.jti);
+  });
+  const handler = provider.callback();
+  server = createServer((req, res) => {
+    if (req.method === 'POST' && req.url?.startsWith('/token')) state.tokenRequests += 1;
+    handler(req, res);
+  });
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  return state;
+}
