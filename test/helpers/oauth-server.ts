@@ -25,7 +25,6 @@ export async function startOAuthServer(opts: { tokenTtlSeconds: number; scope?: 
   const clientId = `lanyard-${randomBytes(4).toString('hex')}`;
   const clientSecret = randomBytes(24).toString('base64url');
   const issued = new Set<string>();
-  let server: Server | undefined;
   const ready = createServer();
   ready.listen(0, '127.0.0.1');
   await once(ready, 'listening');
@@ -53,15 +52,15 @@ export async function startOAuthServer(opts: { tokenTtlSeconds: number; scope?: 
       for (const token of issued) await (await provider.ClientCredentials.find(token))?.destroy();
     },
     async close() {
-      server?.closeAllConnections();
-      server?.close();
+      server.closeAllConnections();
+      server.close();
     },
   };
   provider.on('client_credentials.saved', (token: { jti: string }) => {
     issued.add(token.jti);
   });
   const handler = provider.callback();
-  server = createServer((req, res) => {
+  const server: Server = createServer((req, res) => {
     if (req.method === 'POST' && req.url?.startsWith('/token')) state.tokenRequests += 1;
     handler(req, res);
   });
