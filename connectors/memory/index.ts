@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConnectorError } from '../kit/connector-error.js';
 import type { Connector, ConnectorKind } from '../kit/contract.js';
-import { memoryDownstream } from './client.js';
+import { countEffect, memoryDownstream } from './client.js';
 import { type MemoryConfig, memoryConfigSchema } from './config.js';
 
 /**
@@ -38,8 +38,10 @@ export const memoryConnector: ConnectorKind<MemoryConfig> = {
           if (existing) {
             existing.enabled = true;
             existing.userName = desired.userName;
+            countEffect(downstream, `enable:${id}`);
           } else {
             downstream.accounts.set(id, { userName: desired.userName, enabled: true, grants: new Set() });
+            countEffect(downstream, `create:${id}`);
           }
           return { result: 'changed', value: { id } };
         },
@@ -48,6 +50,7 @@ export const memoryConnector: ConnectorKind<MemoryConfig> = {
           const found = account(ref.id);
           if (!found.enabled) return { result: 'unchanged', value: undefined };
           found.enabled = false;
+          countEffect(downstream, `disable:${ref.id}`);
           return { result: 'changed', value: undefined };
         },
         async remove(ref) {
@@ -65,6 +68,7 @@ export const memoryConnector: ConnectorKind<MemoryConfig> = {
           const found = account(ref.id);
           if (found.grants.has(id)) return { result: 'unchanged', value: undefined };
           found.grants.add(id);
+          countEffect(downstream, `grant:${ref.id}:${id}`);
           return { result: 'changed', value: undefined };
         },
         async revoke(ref, id) {
@@ -72,6 +76,7 @@ export const memoryConnector: ConnectorKind<MemoryConfig> = {
           entitlement(id);
           const found = downstream.accounts.get(ref.id);
           if (!found?.grants.delete(id)) return { result: 'unchanged', value: undefined };
+          countEffect(downstream, `revoke:${ref.id}:${id}`);
           return { result: 'changed', value: undefined };
         },
         async grantsOf(ref) {

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { AccountRef, Connector, DesiredAccount } from '../../connectors/kit/contract.js';
+import type { AccountRef, Connector, DesiredAccount, Outcome } from '../../connectors/kit/contract.js';
 import { ConnectorError } from '../../connectors/kit/connector-error.js';
 import type { AuditEventInput } from '../audit/audit-event.js';
 import { type AccountRecord, findAccount, recordAccountEnsured, recordAccountError, recordAccountState } from '../store/accounts-store.js';
@@ -62,64 +62,74 @@ class WorkContext {
   async revoke(): Promise<void> {
     const { grants, account } = await this.read((db) => this.pending(db, 'revoking'));
     const ref = this.refOf(account, grants[0]?.userName);
-    for (const grant of grants) {
-      // Without an account downstream there is nothing to take away.
-      if (ref) await this.connector.entitlements.revoke(ref, grant.entitlement, this.op(`revoke-${grant.id}`));
-      await this.tx((db) =>
-        moveGrant(db, this.work.tenantId, grant.id, { from: ['revoking'], to: 'revoked', lastError: null }, event('grant.revoked', grant, this.work.connector, { reason: grant.revokeReason ?? 'policy' })),
-      );
+    const done: PendingGrant[] = [];
+    try {
+      for (const grant of grants) {
+        // Without an account downstream there is nothing to take away.
+        if (ref) await this.connector.entitlements.revoke(ref, grant.entitlement, this.op(`revoke-${grant.id}`));
+        done.push(grant);
+      }
+    } finally {
+      // What was done is recorded even when a later call failed, in one transaction.
+      if (done.length) {
+        await this.tx(async (db) => {
+          for (const grant of done) {
+            await moveGrant(db, this.work.tenantId, grant.id, { from: ['revoking'], to: 'revoked', lastError: null }, event('grant.revoked', grant, this.work.connector, { reason: grant.revokeReason ?? 'policy' }));
+          }
+        });
+      }
     }
     if (account && account.desired !== 'active' && account.state !== account.desired) await this.retireAccount(account);
   }
 
   async grant(): Promise<void> {
-    const { grants, account } = await this.read((db) => this.pending(db, 'provisioning'));
+    const { grants, account, user } = await this.read(async (db) => ({
+      ...(await this.pending(db, 'provisioning')),
+      user: await desiredAccount(db, this.work.tenantId, this.work.userId),
+    }));
     const accountWanted = account?.desired === 'active' && account.state !== 'active';
-    if (grants.length === 0 && !accountWanted) return;
+    if ((grants.length === 0 && !accountWanted) || !user) return;
 
-    let ref: AccountRef | null;
-    if (this.connector.accounts) {
-      ref = await this.ensureAccount(account);
-      if (!ref) return;
-    } else {
-      ref = { id: grants[0]?.userName ?? account!.userName };
+    // Create or re-enable the account unless it is known to be there and wanted.
+    let ref: AccountRef = { id: account?.ref ?? user.userName };
+    let ensured: Outcome<AccountRef> | null = null;
+    if (this.connector.accounts && !(account?.state === 'active' && account.desired === 'active')) {
+      ensured = await this.connector.accounts.ensure(user, this.op(`ensure-${this.work.userId}`));
+      ref = ensured.value;
     }
 
-    for (const grant of grants) {
-      await this.connector.entitlements.grant(ref, grant.entitlement, this.op(`grant-${grant.id}`));
-      const activated = await this.tx((db) =>
-        moveGrant(db, this.work.tenantId, grant.id, { from: ['provisioning'], to: 'active', started: true, lastError: null }, event('grant.activated', grant, this.work.connector)),
-      );
-      if (activated) continue;
-      // Revoked while the call was in flight, and the revocation may have run before our grant landed:
-      // take the entitlement away again. A grant still revoking is left to its own job.
-      const now = await this.read((db) => grantState(db, this.work.tenantId, grant.id));
-      if (now === 'revoked') await this.connector.entitlements.revoke(ref, grant.entitlement, this.op(`revoke-${grant.id}`));
+    const done: PendingGrant[] = [];
+    const overtaken: PendingGrant[] = [];
+    let recorded: AccountRecord | null = null;
+    try {
+      for (const grant of grants) {
+        await this.connector.entitlements.grant(ref, grant.entitlement, this.op(`grant-${grant.id}`));
+        done.push(grant);
+      }
+    } finally {
+      // What was done is recorded even when a later call failed, in one transaction.
+      await this.tx(async (db) => {
+        if (ensured) {
+          const created = !account;
+          recorded = await recordAccountEnsured(
+            db,
+            this.work.tenantId,
+            { connector: this.work.connector, userId: this.work.userId, userName: user.userName, ref: ref.id },
+            ensured.result === 'changed' || created ? this.accountEvent(created ? 'account.created' : 'account.enabled') : null,
+          );
+        }
+        for (const grant of done) {
+          const activated = await moveGrant(db, this.work.tenantId, grant.id, { from: ['provisioning'], to: 'active', started: true, lastError: null }, event('grant.activated', grant, this.work.connector));
+          if (!activated && (await grantState(db, this.work.tenantId, grant.id)) === 'revoked') overtaken.push(grant);
+        }
+      });
     }
-  }
-
-  /** Creates or re-enables the account; answers null when the user is gone or no longer wants one. */
-  private async ensureAccount(account: AccountRecord | null): Promise<AccountRef | null> {
-    if (account && account.state === 'active' && account.desired === 'active') return { id: account.ref };
-    const desired = await this.read((db) => desiredAccount(db, this.work.tenantId, this.work.userId));
-    if (!desired) return null;
-    const outcome = await this.connector.accounts!.ensure(desired, this.op(`ensure-${this.work.userId}`));
-    const recorded = await this.tx((db) =>
-      recordAccountEnsured(
-        db,
-        this.work.tenantId,
-        { connector: this.work.connector, userId: this.work.userId, userName: desired.userName, ref: outcome.value.id },
-        outcome.result === 'changed' || !account
-          ? { actor: SYSTEM_ACTOR, action: account ? 'account.enabled' : 'account.created', resourceType: 'account', resourceId: this.work.userId, detail: { connector: this.work.connector } }
-          : null,
-      ),
-    );
+    // Revoked while the call was in flight, and the revocation may have run before our grant landed: take
+    // the entitlement away again. A grant still revoking is left to its own job.
+    for (const grant of overtaken) await this.connector.entitlements.revoke(ref, grant.entitlement, this.op(`revoke-${grant.id}`));
     // A reconcile that wanted the account gone while it was being ensured wins: put it back the way it wants.
-    if (recorded.desired !== 'active') {
-      await this.retireAccount(recorded);
-      return null;
-    }
-    return outcome.value;
+    const after = recorded as AccountRecord | null;
+    if (after && after.desired !== 'active') await this.retireAccount(after);
   }
 
   private async retireAccount(account: AccountRecord): Promise<void> {

@@ -5,13 +5,11 @@ import { evaluate, type Evaluation } from '../policy/evaluate.js';
 import { type CurrentGrant, planChanges } from '../policy/plan.js';
 import type { PolicyDocument } from '../policy/policy-schema.js';
 import { userFacts } from '../policy/user-facts.js';
-import { type AccountState, accountsOfUser, setAccountDesired } from '../store/accounts-store.js';
-import { connectorDeletePolicies } from '../store/connectors-store.js';
-import { extendGrant, grantsOfUsers, insertGrant, moveGrant } from '../store/grants-store.js';
+import { type AccountState, setAccountDesired } from '../store/accounts-store.js';
+import { extendGrant, insertGrant, moveGrant } from '../store/grants-store.js';
 import type { Queryable } from '../store/pool.js';
-import { currentPolicy } from '../store/policy-store.js';
+import { reconcileInputs } from '../store/reconcile-inputs.js';
 import { inTenantTx } from '../store/transaction.js';
-import { userForPolicy } from '../store/user-batches.js';
 import type { ConnectorWork } from './jobs.js';
 
 /** Lanyard's own actions in the audit trail. */
@@ -45,12 +43,7 @@ export async function reconcileUser(pool: pg.Pool, tenantId: string, userId: str
 }
 
 async function reconcileOnce(db: Queryable, tenantId: string, userId: string, now: Date): Promise<ConnectorWork[]> {
-  // One connection answers one query at a time, so these run in turn.
-  const user = await userForPolicy(db, tenantId, userId);
-  const policyVersion = await currentPolicy(db, tenantId);
-  const grants = (await grantsOfUsers(db, tenantId, [userId])).get(userId) ?? [];
-  const accounts = await accountsOfUser(db, tenantId, userId);
-  const onDelete = await connectorDeletePolicies(db, tenantId);
+  const { user, policy: policyVersion, grants, accounts, onDelete } = await reconcileInputs(db, tenantId, userId);
   const policy = policyVersion?.document as PolicyDocument | undefined;
   const evaluation: Evaluation =
     user && policy ? evaluate(userFacts(user, policy.intake), user.groups, policy, now) : user?.active === false ? { status: 'inactive', desired: [] } : { status: 'eligible', desired: [] };

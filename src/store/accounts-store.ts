@@ -36,15 +36,6 @@ const toRecord = (r: AccountRow): AccountRecord => ({
   lastError: r.last_error,
 });
 
-export async function accountsOfUser(db: Queryable, tenantId: string, userId: string): Promise<AccountRecord[]> {
-  const { rows } = await db.query<AccountRow>({
-    name: 'accounts.of-user',
-    text: `SELECT ${COLUMNS} FROM connector_accounts WHERE tenant_id = $1 AND user_id = $2`,
-    values: [tenantId, userId],
-  });
-  return rows.map(toRecord);
-}
-
 export async function findAccount(db: Queryable, tenantId: string, connector: string, userId: string): Promise<AccountRecord | null> {
   const { rows } = await db.query<AccountRow>({
     name: 'accounts.find',

@@ -50,16 +50,6 @@ export async function insertConnector(
   return rows[0] ? toRecord(rows[0]) : null;
 }
 
-/** Name → what a user's deletion does there, for every connector of the tenant. */
-export async function connectorDeletePolicies(db: Queryable, tenantId: string): Promise<Map<string, OnDelete>> {
-  const { rows } = await db.query<{ name: string; on_delete: OnDelete }>({
-    name: 'connectors.on-delete',
-    text: 'SELECT name, on_delete FROM connectors WHERE tenant_id = $1',
-    values: [tenantId],
-  });
-  return new Map(rows.map((r) => [r.name, r.on_delete]));
-}
-
 export async function findConnector(db: Queryable, tenantId: string, name: string): Promise<ConnectorRecord | null> {
   const { rows } = await db.query<ConnectorRow>(`SELECT ${COLUMNS} FROM connectors WHERE tenant_id = $1 AND name = $2`, [tenantId, name]);
   return rows[0] ? toRecord(rows[0]) : null;

@@ -35,9 +35,3 @@ export async function userBatch(db: Queryable, tenantId: string, afterSeq: numbe
   const { rows } = await db.query<PolicyUserRow>(`${SELECT} WHERE r.tenant_id = $1 AND r.seq > $2 ORDER BY r.seq LIMIT $3`, [tenantId, afterSeq, limit]);
   return rows.map(toUser);
 }
-
-/** One user with its groups, as policy evaluation reads it; null once the user is deleted. */
-export async function userForPolicy(db: Queryable, tenantId: string, userId: string): Promise<UserForPolicy | null> {
-  const { rows } = await db.query<PolicyUserRow>({ name: 'users.for-policy', text: `${SELECT} WHERE r.tenant_id = $1 AND r.id = $2`, values: [tenantId, userId] });
-  return rows[0] ? toUser(rows[0]) : null;
-}
