@@ -176,13 +176,26 @@ async function main(): Promise<void> {
 
     // Terminal: nothing marked, nothing in flight, every user holding exactly its packages downstream.
     const expected = (i: number) => new Set(groupsOf(i).filter((g) => g < ACCESS_GROUPS).map((g) => `role:p${g % PACKAGES}`));
-    const terminal = await waitFor(() => userIds.every((id, i) => {
-      const a = account(id);
-      return a !== undefined && a.grants.size === expected(i).size;
-    }), 600_000);
-    const { rows: [inFlight] } = await admin.query<{ marked: number; flying: number }>(
-      `SELECT (SELECT count(*) FROM reconcile_outbox)::int AS marked, (SELECT count(*) FROM grants WHERE state IN ('provisioning', 'revoking'))::int AS flying`,
-    );
+    const settled = async () => {
+      const { rows } = await admin.query<{ marked: number; flying: number }>(
+        `SELECT (SELECT count(*) FROM reconcile_outbox)::int AS marked, (SELECT count(*) FROM grants WHERE state IN ('provisioning', 'revoking'))::int AS flying`,
+      );
+      return rows[0]!;
+    };
+    let inFlight = await settled();
+    const deadline = Date.now() + 600_000;
+    let terminal = false;
+    while (Date.now() < deadline) {
+      const downstreamDone = userIds.every((id, i) => account(id)?.grants.size === expected(i).size);
+      if (downstreamDone) {
+        inFlight = await settled();
+        if (inFlight.marked === 0 && inFlight.flying === 0) {
+          terminal = true;
+          break;
+        }
+      }
+      await sleep(downstreamDone ? 100 : 250);
+    }
     const terminalMs = performance.now() - pushStarted;
     pushing = false;
     await deprovisioning;
@@ -198,8 +211,8 @@ async function main(): Promise<void> {
       seconds: Math.round(terminalMs / 100) / 10,
       reached: terminal,
       downstreamOperations: downstreamOps,
-      stillMarked: inFlight!.marked,
-      stillInFlight: inFlight!.flying,
+      stillMarked: inFlight.marked,
+      stillInFlight: inFlight.flying,
       duplicateEffects: duplicates,
       lostIntents: lost,
       target: { seconds: 300, duplicateEffects: 0, lostIntents: 0 },

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { Config } from './config/schema.js';
 import type { Logger } from './log/logger.js';
 import { configureScimmy } from './scim/schemas.js';
+import type { MarkedChange } from './store/reconcile-outbox.js';
 import { ensureDatabase, migrate } from './store/migrate.js';
 import { createPool } from './store/pool.js';
 import { ConnectorService } from './provisioning/connector-service.js';
@@ -27,7 +28,7 @@ export interface Runtime {
   /** The job queues, connected on first use: commands that queue nothing never touch Redis. */
   queues(): JobQueues;
   /** Queues the reconcile of users a committed change marked; failures are logged, the sweep has them. */
-  onMarked(tenantId: string, userIds: readonly string[]): Promise<void>;
+  onMarked(tenantId: string, userIds: readonly string[], change?: MarkedChange): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -47,9 +48,9 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
   });
   let queues: JobQueues | undefined;
   const getQueues = () => (queues ??= new JobQueues(config.redisUrl, config.jobs));
-  const onMarked = async (tenantId: string, userIds: readonly string[]) => {
+  const onMarked = async (tenantId: string, userIds: readonly string[], change: MarkedChange = { mayRevoke: false }) => {
     try {
-      await getQueues().enqueueReconciles(userIds.map((userId) => ({ tenantId, userId })));
+      await getQueues().enqueueReconciles(userIds.map((userId) => ({ tenantId, userId })), change.mayRevoke ? 'priority' : 'normal');
     } catch (err) {
       log.warn({ err: { message: (err as Error).message }, tenantId, users: userIds.length }, 'could not queue reconciles; the sweep will');
     }

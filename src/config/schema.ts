@@ -49,7 +49,7 @@ export const envSchema = z.object({
   DATABASE_POOL_MAX: integer(1, 200).default(5),
   /** Upper bound on any one statement, so a pathological filter cannot hold a connection. */
   DATABASE_STATEMENT_TIMEOUT_MS: integer(100, 600_000).default(15_000),
-  /** Redis for job queues (from issue 3 on) and readiness. */
+  /** Redis for the job queues and readiness. */
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
   /**
    * 32 random bytes, base64: the key that encrypts connector secrets. Required in production; elsewhere a

@@ -1,11 +1,19 @@
 import type { Redis } from 'ioredis';
 
 /**
+ * How stale this process's "not paused" may be: a pause set by another process is seen within this, at
+ * the cost of a few calls that then get their own 429.
+ */
+const CHECK_MS = 250;
+
+/**
  * Per-connector pauses after a 429, shared by every worker process through Redis, so one downstream's rate
  * limit slows that downstream only. A local copy saves a Redis read per job while a pause is known.
  */
 export class ConnectorPauses {
   private readonly local = new Map<string, number>();
+  /** When each connector was last seen unpaused in Redis: rechecked at most every CHECK_MS. */
+  private readonly clear = new Map<string, number>();
 
   constructor(
     private readonly redis: Redis,
@@ -32,14 +40,17 @@ export class ConnectorPauses {
   /** When the connector may be called again, or 0 when it is not paused. */
   async pausedUntil(tenantId: string, connector: string): Promise<number> {
     const key = this.key(tenantId, connector);
+    const now = Date.now();
     const known = this.local.get(key) ?? 0;
-    if (known > Date.now()) return known;
+    if (known > now) return known;
     this.local.delete(key);
+    if (now - (this.clear.get(key) ?? 0) < CHECK_MS) return 0;
     const stored = Number((await this.redis.get(key)) ?? 0);
     if (stored > Date.now()) {
       this.local.set(key, stored);
       return stored;
     }
+    this.clear.set(key, now);
     return 0;
   }
 

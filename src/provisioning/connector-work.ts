@@ -173,7 +173,7 @@ class WorkContext {
   }
 
   private tx<T>(work: (db: Queryable) => Promise<T>): Promise<T> {
-    return inTenantTx(this.pool, this.work.tenantId, work);
+    return inTenantTx(this.pool, this.work.tenantId, work, { asyncCommit: true });
   }
 }
 

@@ -11,6 +11,7 @@ const BULK = 1000;
 export class JobQueues {
   readonly connection: Redis;
   readonly reconcile: Queue;
+  readonly reconcilePriority: Queue;
   readonly grants: Queue;
   readonly revocations: Queue;
 
@@ -22,6 +23,7 @@ export class JobQueues {
     this.connection = new Redis(redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: 5_000 });
     const opts = { connection: this.connection, prefix: config.queuePrefix };
     this.reconcile = new Queue(QUEUE_NAMES.reconcile, opts);
+    this.reconcilePriority = new Queue(QUEUE_NAMES.reconcilePriority, opts);
     this.grants = new Queue(QUEUE_NAMES.grants, opts);
     this.revocations = new Queue(QUEUE_NAMES.revocations, opts);
   }
@@ -33,9 +35,10 @@ export class JobQueues {
     });
   }
 
-  async enqueueReconciles(jobs: readonly ReconcileJob[]): Promise<void> {
+  async enqueueReconciles(jobs: readonly ReconcileJob[], lane: 'normal' | 'priority' = 'normal'): Promise<void> {
+    const queue = lane === 'priority' ? this.reconcilePriority : this.reconcile;
     for (let i = 0; i < jobs.length; i += BULK) {
-      await this.reconcile.addBulk(
+      await queue.addBulk(
         jobs.slice(i, i + BULK).map((data) => ({
           name: 'reconcile',
           data,
@@ -64,12 +67,12 @@ export class JobQueues {
   /** Jobs waiting, delayed or running, per queue. */
   async depth(): Promise<Record<keyof typeof QUEUE_NAMES, number>> {
     const count = (q: Queue) => q.getJobCountByTypes('wait', 'delayed', 'active', 'prioritized');
-    const [reconcile, grants, revocations] = await Promise.all([count(this.reconcile), count(this.grants), count(this.revocations)]);
-    return { reconcile, grants, revocations };
+    const [reconcile, reconcilePriority, grants, revocations] = await Promise.all([count(this.reconcile), count(this.reconcilePriority), count(this.grants), count(this.revocations)]);
+    return { reconcile, reconcilePriority, grants, revocations };
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.reconcile.close(), this.grants.close(), this.revocations.close()]);
+    await Promise.all([this.reconcile.close(), this.reconcilePriority.close(), this.grants.close(), this.revocations.close()]);
     this.connection.disconnect();
   }
 }

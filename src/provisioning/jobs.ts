@@ -8,6 +8,11 @@ import { z } from 'zod';
 export const QUEUE_NAMES = {
   /** Bring one user's grants in line with policy (database work only). */
   reconcile: 'reconcile',
+  /**
+   * The same, for changes that may take access away (deactivation, deletion, removal from a group): their
+   * own queue, so an offboarding never waits behind the reconciles of a large initial push.
+   */
+  reconcilePriority: 'reconcile-priority',
   /** Downstream work that adds access. */
   grants: 'grants',
   /** Downstream work that takes access away: its own queue and workers, never behind a backlog of grants. */

@@ -39,7 +39,7 @@ export async function reconcileUser(pool: pg.Pool, tenantId: string, userId: str
     });
     if (rowCount === 0) return [];
     return reconcileOnce(db, tenantId, userId, now);
-  });
+  }, { asyncCommit: true });
 }
 
 async function reconcileOnce(db: Queryable, tenantId: string, userId: string, now: Date): Promise<ConnectorWork[]> {

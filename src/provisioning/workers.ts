@@ -55,16 +55,14 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade, { baseMs: config.backoffBaseMs, maxMs: config.backoffMaxMs }) },
   };
 
-  const reconcile = new Worker(
-    QUEUE_NAMES.reconcile,
-    async (job: Job) => {
-      const { tenantId, userId } = reconcileJobSchema.parse(job.data);
-      const work = await reconcileUser(pool, tenantId, userId);
-      // After the commit: work that cannot be queued now is found again by the sweep.
-      if (work.length) await queues.enqueueConnectorWork(work).catch((err: Error) => log.warn({ err: { message: err.message }, tenantId }, 'could not queue connector work; the sweep will'));
-    },
-    { ...common, concurrency: config.reconcileConcurrency },
-  );
+  const processReconcile = async (job: Job) => {
+    const { tenantId, userId } = reconcileJobSchema.parse(job.data);
+    const work = await reconcileUser(pool, tenantId, userId);
+    // After the commit: work that cannot be queued now is found again by the sweep.
+    if (work.length) await queues.enqueueConnectorWork(work).catch((err: Error) => log.warn({ err: { message: err.message }, tenantId }, 'could not queue connector work; the sweep will'));
+  };
+  const reconcile = new Worker(QUEUE_NAMES.reconcile, processReconcile, { ...common, concurrency: config.reconcileConcurrency });
+  const reconcilePriority = new Worker(QUEUE_NAMES.reconcilePriority, processReconcile, { ...common, concurrency: Math.max(1, Math.floor(config.reconcileConcurrency / 2)) });
 
   const processConnectorWork = async (job: Job, token?: string) => {
     const work = connectorWorkSchema.parse(job.data);
@@ -99,7 +97,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
 
   const grants = new Worker(QUEUE_NAMES.grants, processConnectorWork, { ...common, concurrency: config.grantConcurrency });
   const revocations = new Worker(QUEUE_NAMES.revocations, processConnectorWork, { ...common, concurrency: config.revokeConcurrency });
-  const workers = [reconcile, grants, revocations];
+  const workers = [reconcile, reconcilePriority, grants, revocations];
   for (const worker of workers) {
     worker.on('error', (err) => log.warn({ err: { message: err.message }, queue: worker.name }, 'worker error'));
     worker.on('failed', (job, err) => log.warn({ queue: worker.name, jobId: job?.id, attempts: job?.attemptsMade, err: { message: err.message } }, 'job attempt failed'));
@@ -107,12 +105,14 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
 
   // A change queued while its job was finishing was dropped as a duplicate of that job: look once more
   // after the job has left Redis, so nothing waits for the sweep.
-  reconcile.on('completed', (job: Job) => {
+  const recheckReconcile = (lane: 'normal' | 'priority') => (job: Job) => {
     const { tenantId, userId } = job.data as { tenantId: string; userId: string };
     void inTenantTx(pool, tenantId, (db) => isMarked(db, tenantId, userId), { readOnly: true })
-      .then((marked) => (marked ? queues.enqueueReconciles([{ tenantId, userId }]) : undefined))
+      .then((marked) => (marked ? queues.enqueueReconciles([{ tenantId, userId }], lane) : undefined))
       .catch((err: Error) => log.warn({ err: { message: err.message } }, 'reconcile re-check failed; the sweep will'));
-  });
+  };
+  reconcile.on('completed', recheckReconcile('normal'));
+  reconcilePriority.on('completed', recheckReconcile('priority'));
   const recheckConnectorWork = (job: Job) => {
     const work = job.data as ConnectorWork;
     void inTenantTx(pool, work.tenantId, (db) => pendingLanes(db, work.tenantId, work.userId, work.connector), { readOnly: true })

@@ -4,7 +4,12 @@ import type { Queryable } from './pool.js';
  * Told, after a transaction that marked users has committed, which users it marked, so their reconcile
  * can be queued at once. Best effort by design: the outbox rows are the promise, a sweep keeps it.
  */
-export type OnUsersMarked = (tenantId: string, userIds: readonly string[]) => void;
+export type OnUsersMarked = (tenantId: string, userIds: readonly string[], change: MarkedChange) => void;
+
+/** What kind of change marked the users: one that may take access away is reconciled first. */
+export interface MarkedChange {
+  mayRevoke: boolean;
+}
 
 /**
  * Marks users for reconciliation inside the caller's transaction. Set-based: one statement whatever the

@@ -11,6 +11,14 @@ export interface TxOptions {
   readOnly?: boolean;
   /** SQL sent with BEGIN in the same round trip (trusted text only, e.g. the tenant context). */
   prelude?: string;
+  /**
+   * Commit without waiting for the WAL flush. Only for work that is safe to redo: a crash may forget the
+   * last fraction of a second of such commits, never leave them half done. The provisioning workers use it
+   * because PostgreSQL still holds the intent that made them (the outbox row, the grant in flight) until
+   * their commit is durable, so forgotten work is found again by the sweep; their commits are also the
+   * ones that queue on a tenant's audit chain head, where a flush per commit would serialise the tenant.
+   */
+  asyncCommit?: boolean;
 }
 
 /**
@@ -26,7 +34,7 @@ export async function inTenantTx<T>(
 ): Promise<T> {
   // Checked here because the id is inlined: BEGIN and set_config travel in one round trip that way.
   if (!isUuid(tenantId)) throw new Error('tenant id is not a uuid');
-  return inTx(pool, work, { ...opts, prelude: `SELECT set_config('lanyard.tenant_id', '${tenantId}', true)` });
+  return inTx(pool, work, { ...opts, prelude: `SELECT set_config('lanyard.tenant_id', '${tenantId}', true)${opts.asyncCommit ? ";SET LOCAL synchronous_commit TO off" : ''}` });
 }
 
 /** A transaction outside any tenant: only the tables without row-level security are visible. */

@@ -130,7 +130,7 @@ describe('recovery', () => {
     const users = await newAnalysts('flushed', 15);
     expect((await svc.runtime.queues().depth()).reconcile).toBeGreaterThan(0);
     await wipeQueues();
-    expect(await svc.runtime.queues().depth()).toEqual({ reconcile: 0, grants: 0, revocations: 0 });
+    expect(await svc.runtime.queues().depth()).toEqual({ reconcile: 0, reconcilePriority: 0, grants: 0, revocations: 0 });
 
     const running = await workers();
     try {

@@ -37,6 +37,12 @@ export interface GroupWithMembers {
   members: MemberView[] | undefined;
 }
 
+/** Users a write marked, and whether the change may take access away (then they are reconciled first). */
+interface Marked {
+  users: string[];
+  mayRevoke: boolean;
+}
+
 /** Net membership change of one request, for the audit trail (and, later, for marking users to reconcile). */
 class MembershipChange {
   readonly added = new Set<string>();
@@ -69,7 +75,7 @@ export class GroupService {
       const members = await this.resolveMembers(db, ctx, input.members, 'members');
       const group = await insertGroup(db, ctx.tenantId, groupWrite(input));
       const added = await addMembers(db, ctx.tenantId, group.id, members);
-      marked.push(...(await markUsers(db, ctx.tenantId, added, 'group.created')));
+      marked.users.push(...(await markUsers(db, ctx.tenantId, added, 'group.created')));
       await this.audit(db, ctx, 'group.created', group.id, ['displayName', ...(input.externalId ? ['externalId'] : [])], added, []);
       return { group, members: await this.membersOf(db, ctx, group.id) };
     });
@@ -109,7 +115,8 @@ export class GroupService {
       const current = await this.lockGroup(db, ctx, id);
       checkIfMatch(ifMatch, current.version);
       // Its members are marked before the membership rows go with the group.
-      marked.push(...(await markGroupMembers(db, ctx.tenantId, id, 'group.deleted')));
+      marked.users.push(...(await markGroupMembers(db, ctx.tenantId, id, 'group.deleted')));
+      marked.mayRevoke = true;
       await deleteGroup(db, ctx.tenantId, id);
       await this.audit(db, ctx, 'group.deleted', id, [], [], []);
     });
@@ -190,7 +197,7 @@ export class GroupService {
     next: GroupInput,
     change: MembershipChange,
     action: 'group.replaced' | 'group.patched',
-    marked: string[],
+    marked: Marked,
   ): Promise<GroupRecord> {
     const attributes: string[] = [];
     if (next.displayName !== current.displayName) attributes.push('displayName');
@@ -199,8 +206,12 @@ export class GroupService {
     if (attributes.length === 0) return current;
     // A rename can change what every member gets (rules match groups by name); a membership change only
     // what the added and removed users get.
-    if (attributes.includes('displayName') || attributes.includes('externalId')) marked.push(...(await markGroupMembers(db, ctx.tenantId, current.id, action)));
-    marked.push(...(await markUsers(db, ctx.tenantId, [...change.added, ...change.removed], action)));
+    if (attributes.includes('displayName') || attributes.includes('externalId')) {
+      marked.users.push(...(await markGroupMembers(db, ctx.tenantId, current.id, action)));
+      marked.mayRevoke = true;
+    }
+    marked.users.push(...(await markUsers(db, ctx.tenantId, [...change.added, ...change.removed], action)));
+    if (change.removed.size > 0) marked.mayRevoke = true;
     const group = await updateGroup(db, ctx.tenantId, current.id, groupWrite(next));
     await this.audit(db, ctx, action, current.id, attributes, [...change.added], [...change.removed]);
     return group;
@@ -217,10 +228,10 @@ export class GroupService {
   }
 
   /** `work` collects the users it marked; once the transaction has committed, their reconciles are queued. */
-  private async write<T>(ctx: TenantContext, work: (db: Queryable, marked: string[]) => Promise<T>): Promise<T> {
-    const marked: string[] = [];
+  private async write<T>(ctx: TenantContext, work: (db: Queryable, marked: Marked) => Promise<T>): Promise<T> {
+    const marked: Marked = { users: [], mayRevoke: false };
     const result = await scimWrite(this.pool, ctx.tenantId, UNIQUE, (db) => work(db, marked));
-    if (marked.length) this.onMarked(ctx.tenantId, [...new Set(marked)]);
+    if (marked.users.length) this.onMarked(ctx.tenantId, [...new Set(marked.users)], { mayRevoke: marked.mayRevoke });
     return result;
   }
 

@@ -37,6 +37,9 @@ const UNIQUE = { users_user_name_key: 'userName is already taken in this tenant'
 
 /** Every user write can change what the user may hold, so each marks the user for reconciliation. */
 const MARK = { markUser: true };
+/** A new user holds nothing yet; any later write (deactivation above all) may take access away. */
+const NEW_USER = { mayRevoke: false };
+const MAY_REVOKE = { mayRevoke: true };
 
 export interface UserWithGroups {
   user: UserRecord;
@@ -57,7 +60,7 @@ export class UserService {
     return this.write(ctx, id, async (db) => {
       const [row] = await writeWithAudit<UserRow>(db, ctx.tenantId, insertUserStatement(ctx.tenantId, id, write), this.event(ctx, 'user.created', id, Object.keys(write.doc).sort()), MARK);
       return toUserRecord(row!);
-    });
+    }, NEW_USER);
   }
 
   async replace(ctx: TenantContext, id: string, body: unknown, ifMatch: string | undefined): Promise<UserRecord> {
@@ -150,9 +153,9 @@ export class UserService {
   }
 
   /** Every user write may mark the user; once it has committed, the user's reconcile is queued. */
-  private async write<T>(ctx: TenantContext, id: string, work: (db: Queryable) => Promise<T>): Promise<T> {
+  private async write<T>(ctx: TenantContext, id: string, work: (db: Queryable) => Promise<T>, change = MAY_REVOKE): Promise<T> {
     const result = await scimWrite(this.pool, ctx.tenantId, UNIQUE, work);
-    this.onMarked(ctx.tenantId, [id]);
+    this.onMarked(ctx.tenantId, [id], change);
     return result;
   }
 
