@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   let service: Awaited<ReturnType<typeof startServiceProcess>> | undefined;
   let workers: Awaited<ReturnType<typeof startWorkers>> | undefined;
   try {
-    const push = await runtime.tenants.create({ slug: 'push' }, 'operator:bench');
+    await runtime.tenants.create({ slug: 'push' }, 'operator:bench');
     const noop = await runtime.tenants.create({ slug: 'noop' }, 'operator:bench');
     const token = (await runtime.tokens.issue('push', {}, 'operator:bench')).token;
     const entitlements = Array.from({ length: PACKAGES }, (_, p) => `role:p${p}`);
