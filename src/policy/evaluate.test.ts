@@ -70,6 +70,7 @@ describe('evaluate', () => {
           connector: 'warehouse-pg',
           entitlement: 'role:analyst_ro',
           endsAt: new Date('2027-01-31T00:00:00Z'),
+          endsAtSetBy: 'user',
           approvalRequired: false,
           reasons: [{ rule: 0, ruleName: 'analysts', package: 'warehouse-analyst', group: { id: ANALYSTS.id, displayName: 'Partner Analysts' }, endsAt: new Date('2027-01-31T00:00:00Z'), approvalRequired: false }],
         },
@@ -80,6 +81,7 @@ describe('evaluate', () => {
   it('ends access at the package maximum when that comes before the user\'s end date', () => {
     const result = evaluate(partner({}, { accessEndDate: '2030-01-01T00:00:00Z' }), [ANALYSTS], POLICY, NOW);
     expect(result.desired[0]!.endsAt).toEqual(new Date('2027-02-20T12:00:00Z'));
+    expect(result.desired[0]!.endsAtSetBy).toBe('package');
   });
 
   it('combines user conditions with the group, case-insensitively, and marks packages that need approval', () => {

@@ -25,6 +25,11 @@ export interface DesiredEntitlement {
   entitlement: string;
   /** The latest end among the reasons: access is justified while any reason holds. */
   endsAt: Date;
+  /**
+   * What set that end: the user's access end date, or the package's maximum duration counted from now.
+   * Only the first is a real end date; the second slides with every evaluation.
+   */
+  endsAtSetBy: 'user' | 'package';
   /** True only when every reason needs approval: one reason without it is enough to grant. */
   approvalRequired: boolean;
   reasons: GrantReason[];
@@ -62,6 +67,7 @@ export function evaluate(user: UserFacts, groups: readonly GroupFacts[], policy:
       const pkg = policy.packages[packageName]!;
       const byDuration = addIsoDuration(now, maxDurationOf(pkg));
       const endsAt = endDate && endDate < byDuration ? endDate : byDuration;
+      const endsAtSetBy = endDate && endDate < byDuration ? ('user' as const) : ('package' as const);
       const reason: GrantReason = {
         rule: index,
         ruleName: rule.name,
@@ -75,10 +81,13 @@ export function evaluate(user: UserFacts, groups: readonly GroupFacts[], policy:
           const key = `${connector}\u0000${entitlement}`;
           const existing = wanted.get(key);
           if (!existing) {
-            wanted.set(key, { connector, entitlement, endsAt, approvalRequired: reason.approvalRequired, reasons: [reason] });
+            wanted.set(key, { connector, entitlement, endsAt, endsAtSetBy, approvalRequired: reason.approvalRequired, reasons: [reason] });
           } else {
             existing.reasons.push(reason);
-            if (endsAt > existing.endsAt) existing.endsAt = endsAt;
+            if (endsAt > existing.endsAt) {
+              existing.endsAt = endsAt;
+              existing.endsAtSetBy = endsAtSetBy;
+            }
             existing.approvalRequired &&= reason.approvalRequired;
           }
         }

@@ -7,8 +7,8 @@ const NOW = new Date('2026-11-22T12:00:00Z');
 const LATER = new Date('2027-02-01T00:00:00Z');
 const EVEN_LATER = new Date('2027-05-01T00:00:00Z');
 
-function desired(connector: string, entitlement: string, endsAt = LATER, approvalRequired = false): DesiredEntitlement {
-  return { connector, entitlement, endsAt, approvalRequired, reasons: [] };
+function desired(connector: string, entitlement: string, endsAt = LATER, approvalRequired = false, endsAtSetBy: 'user' | 'package' = 'user'): DesiredEntitlement {
+  return { connector, entitlement, endsAt, endsAtSetBy, approvalRequired, reasons: [] };
 }
 function grant(id: string, connector: string, entitlement: string, state: CurrentGrant['state'] = 'active', endsAt: Date | null = LATER): CurrentGrant {
   return { id, connector, entitlement, state, endsAt };
@@ -54,6 +54,11 @@ describe('planChanges', () => {
     const held = [grant('g1', 'pg', 'role:a', 'active', LATER)];
     expect(planChanges(eligible(desired('pg', 'role:a', EVEN_LATER)), held, NOW).extend).toEqual([{ grant: held[0], endsAt: EVEN_LATER }]);
     expect(planChanges(eligible(desired('pg', 'role:a', new Date('2026-12-24T00:00:00Z'))), held, NOW).extend).toEqual([]);
+  });
+
+  it('does not extend a grant because the package duration, counted from now, ends later than it did', () => {
+    const held = [grant('g1', 'pg', 'role:a', 'active', LATER)];
+    expect(planChanges(eligible(desired('pg', 'role:a', EVEN_LATER, false, 'package')), held, NOW).extend).toEqual([]);
   });
 
   it('leaves ended grants alone: access wanted again starts a new grant', () => {

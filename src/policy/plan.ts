@@ -32,7 +32,7 @@ export interface PlannedExtension {
 export interface Plan {
   grant: PlannedGrant[];
   revoke: PlannedRevoke[];
-  /** Later end dates pushed by the IdP or policy; never earlier, which would be a revoke in disguise. */
+  /** Later end dates pushed by the IdP; never earlier, which would be a revoke in disguise. */
   extend: PlannedExtension[];
 }
 
@@ -54,7 +54,9 @@ export function planChanges(evaluation: Evaluation, current: readonly CurrentGra
     const grant = live.get(k);
     if (!grant) {
       plan.grant.push({ desired, start: desired.approvalRequired ? 'awaiting_approval' : 'provisioning' });
-    } else if (grant.endsAt !== null && desired.endsAt > grant.endsAt) {
+    } else if (grant.endsAt !== null && desired.endsAt > grant.endsAt && desired.endsAtSetBy === 'user') {
+      // Only a later end date from the IdP extends a grant. A package's maximum duration counted from now
+      // would move later at every evaluation and renew access forever.
       plan.extend.push({ grant, endsAt: desired.endsAt });
     }
   }

@@ -1,19 +1,24 @@
 import type pg from 'pg';
-import type { AccountRef, Connector, DesiredAccount, Outcome } from '../../connectors/kit/contract.js';
+import type { AccountRef, Connector, DesiredAccount, OpContext, Outcome } from '../../connectors/kit/contract.js';
 import { ConnectorError } from '../../connectors/kit/connector-error.js';
 import type { AuditEventInput } from '../audit/audit-event.js';
-import { type AccountRecord, findAccount, recordAccountEnsured, recordAccountError, recordAccountState } from '../store/accounts-store.js';
-import { grantState, grantsInState, moveGrant, type PendingGrant } from '../store/grants-store.js';
+import { type AccountRecord, findAccount, recordAccountEnsured, recordAccountError, recordAccountState, setAccountDesired } from '../store/accounts-store.js';
+import { grantState, grantsInState, heldEntitlements, holdsAccess, moveGrant, type PendingGrant } from '../store/grants-store.js';
 import type { Queryable } from '../store/pool.js';
 import { inTenantTx } from '../store/transaction.js';
 import { findUser } from '../store/users-store.js';
 import type { ConnectorInstances } from './connector-instances.js';
 import type { ConnectorWork } from './jobs.js';
-import { SYSTEM_ACTOR } from './reconcile.js';
+import { SYSTEM_ACTOR, WORKER_TX } from './reconcile.js';
 
 export interface ConnectorWorkDeps {
   pool: pg.Pool;
   connectors: ConnectorInstances;
+  /**
+   * Runs before every downstream call. The workers use it to stop a running job at its next call once
+   * its connector has been paused by a 429 elsewhere, rather than let it carry on calling.
+   */
+  beforeCall?: () => Promise<void>;
 }
 
 /**
@@ -28,7 +33,7 @@ export interface ConnectorWorkDeps {
 export async function runConnectorWork(deps: ConnectorWorkDeps, work: ConnectorWork): Promise<void> {
   const live = await deps.connectors.get(work.tenantId, work.connector);
   if (!live) throw new ConnectorError('invalid_config', `the tenant has no connector "${work.connector}"`);
-  const ctx = new WorkContext(deps.pool, work, live.connector);
+  const ctx = new WorkContext(deps.pool, work, live.connector, deps.beforeCall);
   if (work.lane === 'revoke') await ctx.revoke();
   else await ctx.grant();
 }
@@ -49,7 +54,7 @@ export async function parkConnectorWork(pool: pg.Pool, work: ConnectorWork, erro
       parked += 1;
     }
     return parked;
-  });
+  }, WORKER_TX);
 }
 
 class WorkContext {
@@ -57,16 +62,21 @@ class WorkContext {
     private readonly pool: pg.Pool,
     private readonly work: ConnectorWork,
     private readonly connector: Connector,
+    private readonly beforeCall?: () => Promise<void>,
   ) {}
 
   async revoke(): Promise<void> {
-    const { grants, account } = await this.read((db) => this.pending(db, 'revoking'));
+    const { grants, account, held } = await this.read(async (db) => ({
+      ...(await this.pending(db, 'revoking')),
+      held: await heldEntitlements(db, this.work.tenantId, this.work.userId, this.work.connector),
+    }));
     const ref = this.refOf(account, grants[0]?.userName);
     const done: PendingGrant[] = [];
     try {
       for (const grant of grants) {
-        // Without an account downstream there is nothing to take away.
-        if (ref) await this.connector.entitlements.revoke(ref, grant.entitlement, this.op(`revoke-${grant.id}`));
+        // Without an account downstream there is nothing to take away; and an entitlement a newer grant
+        // holds (the user left and came back) stays: downstream it is one and the same permission.
+        if (ref && !held.has(grant.entitlement)) await this.connector.entitlements.revoke(ref, grant.entitlement, await this.op(`revoke-${grant.id}`));
         done.push(grant);
       }
     } finally {
@@ -94,7 +104,7 @@ class WorkContext {
     let ref: AccountRef = { id: account?.ref ?? user.userName };
     let ensured: Outcome<AccountRef> | null = null;
     if (this.connector.accounts && !(account?.state === 'active' && account.desired === 'active')) {
-      ensured = await this.connector.accounts.ensure(user, this.op(`ensure-${this.work.userId}`));
+      ensured = await this.connector.accounts.ensure(user, await this.op(`ensure-${this.work.userId}`));
       ref = ensured.value;
     }
 
@@ -103,7 +113,7 @@ class WorkContext {
     let recorded: AccountRecord | null = null;
     try {
       for (const grant of grants) {
-        await this.connector.entitlements.grant(ref, grant.entitlement, this.op(`grant-${grant.id}`));
+        await this.connector.entitlements.grant(ref, grant.entitlement, await this.op(`grant-${grant.id}`));
         done.push(grant);
       }
     } finally {
@@ -120,13 +130,32 @@ class WorkContext {
         }
         for (const grant of done) {
           const activated = await moveGrant(db, this.work.tenantId, grant.id, { from: ['provisioning'], to: 'active', started: true, lastError: null }, event('grant.activated', grant, this.work.connector));
-          if (!activated && (await grantState(db, this.work.tenantId, grant.id)) === 'revoked') overtaken.push(grant);
+          if (activated) continue;
+          const now = await grantState(db, this.work.tenantId, grant.id);
+          if (now === 'revoking' || now === 'revoked') overtaken.push(grant);
+        }
+        if (overtaken.length) {
+          const held = await heldEntitlements(db, this.work.tenantId, this.work.userId, this.work.connector);
+          overtaken.splice(0, overtaken.length, ...overtaken.filter((g) => !held.has(g.entitlement)));
+        }
+        // The account just ensured is wanted exactly while the user holds something through it. A reconcile
+        // may have revoked everything meanwhile without knowing of the account, or asked for it to go at a
+        // moment when nothing was held yet: the grants decide, as they stand now.
+        if (recorded) {
+          const current = recorded as AccountRecord;
+          const holds = await holdsAccess(db, this.work.tenantId, this.work.userId, this.work.connector);
+          const want = holds ? 'active' : current.desired === 'removed' ? 'removed' : 'disabled';
+          if (want !== current.desired) {
+            await setAccountDesired(db, this.work.tenantId, this.work.connector, this.work.userId, want);
+            recorded = { ...current, desired: want };
+          }
         }
       });
     }
-    // Revoked while the call was in flight, and the revocation may have run before our grant landed: take
-    // the entitlement away again. A grant still revoking is left to its own job.
-    for (const grant of overtaken) await this.connector.entitlements.revoke(ref, grant.entitlement, this.op(`revoke-${grant.id}`));
+    // Revoked while our call was in flight. The revocation job may already have looked downstream (before
+    // our grant landed, or before this job recorded the account), so take the entitlement away here too;
+    // revoking twice is harmless, leaving it granted is not.
+    for (const grant of overtaken) await this.connector.entitlements.revoke(ref, grant.entitlement, await this.op(`revoke-${grant.id}`));
     // A reconcile that wanted the account gone while it was being ensured wins: put it back the way it wants.
     const after = recorded as AccountRecord | null;
     if (after && after.desired !== 'active') await this.retireAccount(after);
@@ -137,11 +166,11 @@ class WorkContext {
     const accounts = this.connector.accounts;
     if (!accounts) return;
     if (account.desired === 'removed' && accounts.remove) {
-      await accounts.remove(ref, this.op(`remove-${this.work.userId}`));
+      await accounts.remove(ref, await this.op(`remove-${this.work.userId}`));
       await this.tx((db) => recordAccountState(db, this.work.tenantId, this.work.connector, this.work.userId, 'removed', this.accountEvent('account.removed')));
       return;
     }
-    await accounts.disable(ref, this.op(`disable-${this.work.userId}`));
+    await accounts.disable(ref, await this.op(`disable-${this.work.userId}`));
     // A connector that cannot delete keeps the account disabled, and the record says why it was not removed.
     const fallback = account.desired === 'removed' ? { desired: 'disabled' as const } : {};
     await this.tx((db) =>
@@ -160,7 +189,9 @@ class WorkContext {
     return { grants, account };
   }
 
-  private op(key: string) {
+  /** The context of one downstream call; first waits out, by failing fast, a pause set meanwhile (a 429). */
+  private async op(key: string): Promise<OpContext> {
+    await this.beforeCall?.();
     return { idempotencyKey: key };
   }
 
@@ -173,7 +204,7 @@ class WorkContext {
   }
 
   private tx<T>(work: (db: Queryable) => Promise<T>): Promise<T> {
-    return inTenantTx(this.pool, this.work.tenantId, work, { asyncCommit: true });
+    return inTenantTx(this.pool, this.work.tenantId, work, WORKER_TX);
   }
 }
 

@@ -15,8 +15,13 @@ import type { ConnectorWork } from './jobs.js';
 /** Lanyard's own actions in the audit trail. */
 export const SYSTEM_ACTOR = 'system:reconcile';
 
+/** How the workers' transactions run: see TxOptions. */
+export const WORKER_TX = { asyncCommit: true, deadlockRetries: 3 } as const;
+
 /** Grants that never reached the downstream end without a downstream call. */
 const NEVER_PROVISIONED: readonly GrantState[] = ['requested', 'awaiting_approval', 'held'];
+/** Grants that may have reached the downstream: they end through a revocation job. */
+const DOWNSTREAM_LIVE: readonly GrantState[] = ['provisioning', 'active', 'failed'];
 
 /**
  * Brings one user's recorded access in line with the tenant's policy, in one transaction: evaluate → plan
@@ -39,7 +44,7 @@ export async function reconcileUser(pool: pg.Pool, tenantId: string, userId: str
     });
     if (rowCount === 0) return [];
     return reconcileOnce(db, tenantId, userId, now);
-  }, { asyncCommit: true });
+  }, WORKER_TX);
 }
 
 async function reconcileOnce(db: Queryable, tenantId: string, userId: string, now: Date): Promise<ConnectorWork[]> {
@@ -49,12 +54,23 @@ async function reconcileOnce(db: Queryable, tenantId: string, userId: string, no
     user && policy ? evaluate(userFacts(user, policy.intake), user.groups, policy, now) : user?.active === false ? { status: 'inactive', desired: [] } : { status: 'eligible', desired: [] };
   const plan = planChanges(evaluation, grants, now);
   const work = new Map<string, ConnectorWork>();
-  const addWork = (connector: string, lane: ConnectorWork['lane']) => {
-    const existing = work.get(connector);
-    // One job per connector; revocations win the lane, since that job also does the rest of the work.
-    if (!existing || lane === 'revoke') work.set(connector, { tenantId, userId, connector, lane });
-  };
+  // At most one job per connector and lane; the account lock keeps the two lanes of one account apart.
+  const addWork = (connector: string, lane: ConnectorWork['lane']) => work.set(`${connector}\u0000${lane}`, { tenantId, userId, connector, lane });
 
+  // An account is wanted while the user holds (or is getting) something through its connector. Written
+  // before the grants: every transaction takes account rows before the audit chain head.
+  const revoked = new Set(plan.revoke.map((r) => r.grant.id));
+  const holding = new Set([
+    ...grants.filter((g) => !revoked.has(g.id) && ['provisioning', 'active', 'failed'].includes(g.state)).map((g) => g.connector),
+    ...plan.grant.filter((g) => g.start === 'provisioning').map((g) => g.desired.connector),
+  ]);
+  for (const account of accounts) {
+    if (account.state === 'removed') continue;
+    const desired: AccountState = holding.has(account.connector) && user?.active ? 'active' : !user && onDelete.get(account.connector) === 'remove' ? 'removed' : 'disabled';
+    if (await setAccountDesired(db, tenantId, account.connector, userId, desired)) {
+      addWork(account.connector, desired === 'active' ? 'grant' : 'revoke');
+    }
+  }
   for (const { desired, start } of plan.grant) {
     const known = onDelete.has(desired.connector);
     const state: GrantState = !known ? 'failed' : start;
@@ -79,10 +95,11 @@ async function reconcileOnce(db: Queryable, tenantId: string, userId: string, no
 
   for (const { grant, reason: planned } of plan.revoke) {
     const reason: RevokeReason = user ? planned : 'deleted';
-    if (NEVER_PROVISIONED.includes(grant.state)) {
-      await moveGrant(db, tenantId, grant.id, { from: [grant.state], to: 'revoked', revokeReason: reason }, revokeEvent('grant.revoked', grant, reason));
-    } else {
-      await moveGrant(db, tenantId, grant.id, { from: [grant.state], to: 'revoking', revokeReason: reason }, revokeEvent('grant.revoking', grant, reason));
+    // A connector job may move the grant on (provisioning → active) after it was read here, so each move
+    // names every state it may start from rather than the one that was read: a revocation is never lost
+    // to that race.
+    const ended = NEVER_PROVISIONED.includes(grant.state) && (await moveGrant(db, tenantId, grant.id, { from: NEVER_PROVISIONED, to: 'revoked', revokeReason: reason }, revokeEvent('grant.revoked', grant, reason)));
+    if (!ended && (await moveGrant(db, tenantId, grant.id, { from: DOWNSTREAM_LIVE, to: 'revoking', revokeReason: reason }, revokeEvent('grant.revoking', grant, reason)))) {
       addWork(grant.connector, 'revoke');
     }
   }
@@ -91,19 +108,6 @@ async function reconcileOnce(db: Queryable, tenantId: string, userId: string, no
     await extendGrant(db, tenantId, grant.id, endsAt, grantEvent('grant.extended', grant.connector, grant.entitlement, { endsAt: endsAt.toISOString() }, grant.id));
   }
 
-  // An account is wanted while the user holds (or is getting) something through its connector.
-  const revoked = new Set(plan.revoke.map((r) => r.grant.id));
-  const holding = new Set([
-    ...grants.filter((g) => !revoked.has(g.id) && ['provisioning', 'active', 'failed'].includes(g.state)).map((g) => g.connector),
-    ...plan.grant.filter((g) => g.start === 'provisioning').map((g) => g.desired.connector),
-  ]);
-  for (const account of accounts) {
-    if (account.state === 'removed') continue;
-    const desired: AccountState = holding.has(account.connector) && user?.active ? 'active' : !user && onDelete.get(account.connector) === 'remove' ? 'removed' : 'disabled';
-    if (await setAccountDesired(db, tenantId, account.connector, userId, desired)) {
-      addWork(account.connector, desired === 'active' ? 'grant' : 'revoke');
-    }
-  }
   return [...work.values()];
 }
 

@@ -1,12 +1,13 @@
 import { DelayedError, type Job, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
-import { isConnectorError } from '../../connectors/kit/connector-error.js';
+import { ConnectorError, isConnectorError } from '../../connectors/kit/connector-error.js';
 import type { JobsConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { dueWork, isMarked, pendingLanes } from '../store/pending-work.js';
 import { inTenantTx } from '../store/transaction.js';
 import { backoffDelay } from './backoff.js';
+import { AccountLocks } from './account-locks.js';
 import { ConnectorInstances } from './connector-instances.js';
 import { ConnectorPauses } from './connector-pause.js';
 import { parkConnectorWork, runConnectorWork } from './connector-work.js';
@@ -14,6 +15,9 @@ import type { JobQueues } from './job-queues.js';
 import { type ConnectorWork, connectorWorkSchema, QUEUE_NAMES, reconcileJobSchema } from './jobs.js';
 import { reconcileUser } from './reconcile.js';
 
+const PAUSED = 'connector paused after a 429';
+/** How long a job waits before trying again when the other lane holds its account. */
+const LOCK_RETRY_MS = 200;
 /** How many intents one sweep re-creates at most; the next sweep takes the rest. */
 const SWEEP_MAX = 20_000;
 
@@ -44,6 +48,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
   connection.on('error', (err) => log.warn({ err: { message: err.message } }, 'worker redis connection error'));
   const connectors = new ConnectorInstances(pool, deps.masterKey, log, shutdown.signal);
   const pauses = new ConnectorPauses(connection, config.queuePrefix);
+  const locks = new AccountLocks(connection, config.queuePrefix, config.lockMs);
 
   const common = {
     connection,
@@ -74,11 +79,18 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     const paused = await pauses.pausedUntil(work.tenantId, work.connector);
     if (paused) await delayUntil(paused);
     try {
-      await runConnectorWork({ pool, connectors }, work);
+      const beforeCall = async () => {
+        const until = await pauses.pausedUntil(work.tenantId, work.connector);
+        if (until) throw new ConnectorError('rate_limited', PAUSED, until - Date.now());
+      };
+      const locked = await locks.withLock(work, () => runConnectorWork({ pool, connectors, beforeCall }, work));
+      // The other lane is working on this account: come back shortly rather than act beside it.
+      if (locked.busy) await delayUntil(Date.now() + LOCK_RETRY_MS);
     } catch (err) {
+      if (err instanceof DelayedError) throw err;
       if (isConnectorError(err) && err.code === 'rate_limited') {
         const until = await pauses.pause(work.tenantId, work.connector, err.retryAfterMs ?? config.rateLimitPauseMs);
-        log.warn({ tenantId: work.tenantId, connector: work.connector, until: new Date(until).toISOString() }, 'connector rate-limited; pausing it');
+        if (err.message !== PAUSED) log.warn({ tenantId: work.tenantId, connector: work.connector, until: new Date(until).toISOString() }, 'connector rate-limited; pausing it');
         await delayUntil(until);
       }
       const retryable = !isConnectorError(err) || err.code === 'unavailable';

@@ -123,6 +123,29 @@ export async function grantsInState(db: Queryable, tenantId: string, userId: str
   return rows.map((r) => ({ id: r.id, entitlement: r.entitlement, state: r.state, userName: r.user_name, revokeReason: r.revoke_reason }));
 }
 
+/**
+ * The entitlements the user holds, or is being given, through the connector: a grant on its way out must
+ * not take one of these away downstream, where both grants are the same single permission.
+ */
+export async function heldEntitlements(db: Queryable, tenantId: string, userId: string, connector: string): Promise<Set<string>> {
+  const { rows } = await db.query<{ entitlement: string }>({
+    name: 'grants.held',
+    text: `SELECT DISTINCT entitlement FROM grants WHERE tenant_id = $1 AND user_id = $2 AND connector = $3 AND state IN ('provisioning', 'active', 'failed')`,
+    values: [tenantId, userId, connector],
+  });
+  return new Set(rows.map((r) => r.entitlement));
+}
+
+/** Whether the user holds, or is being given, anything through the connector. */
+export async function holdsAccess(db: Queryable, tenantId: string, userId: string, connector: string): Promise<boolean> {
+  const { rows } = await db.query({
+    name: 'grants.holds',
+    text: `SELECT 1 FROM grants WHERE tenant_id = $1 AND user_id = $2 AND connector = $3 AND state IN ('provisioning', 'active', 'failed') LIMIT 1`,
+    values: [tenantId, userId, connector],
+  });
+  return rows.length > 0;
+}
+
 export async function grantState(db: Queryable, tenantId: string, id: string): Promise<GrantState | null> {
   const { rows } = await db.query<{ state: GrantState }>({ name: 'grants.state', text: 'SELECT state FROM grants WHERE tenant_id = $1 AND id = $2', values: [tenantId, id] });
   return rows[0]?.state ?? null;

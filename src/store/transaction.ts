@@ -19,7 +19,15 @@ export interface TxOptions {
    * ones that queue on a tenant's audit chain head, where a flush per commit would serialise the tenant.
    */
   asyncCommit?: boolean;
+  /**
+   * Run the whole transaction again (up to this many times) when PostgreSQL aborts it as a deadlock
+   * victim. Only for work without side effects outside the transaction: the workers' bookkeeping, whose
+   * transactions meet on a tenant's audit chain head in varying order.
+   */
+  deadlockRetries?: number;
 }
+
+const DEADLOCK = '40P01';
 
 /**
  * Runs `work` in one transaction whose row-level-security context is `tenantId`: every tenant-scoped
@@ -43,6 +51,16 @@ export async function inTx<T>(
   work: (db: Queryable) => Promise<T>,
   opts: TxOptions = {},
 ): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await runTx(pool, work, opts);
+    } catch (err) {
+      if ((err as { code?: string }).code !== DEADLOCK || attempt >= (opts.deadlockRetries ?? 0)) throw err;
+    }
+  }
+}
+
+async function runTx<T>(pool: pg.Pool, work: (db: Queryable) => Promise<T>, opts: TxOptions): Promise<T> {
   const client = await pool.connect();
   let result: T;
   try {

@@ -220,7 +220,7 @@ describe('provisioning pipeline', () => {
           expect(mine).toEqual([{ name: expect.any(String), enabled: true, grants: [downstream.roles['analyst']] }]);
         }
       },
-      { timeoutMs: 30_000 },
+      { timeoutMs: 25_000 },
     );
-  });
+  }, 60_000);
 });
