@@ -31,7 +31,8 @@ beforeAll(async () => {
   // Both tenants can reach both downstreams; only their policies decide what each grants.
   for (const t of [okta, entra]) {
     await svc.runtime.connectors.add(t.slug, { name: 'warehouse', kind: 'postgres', config: warehouse.config }, 'operator:test');
-    await svc.runtime.connectors.add(t.slug, { name: 'crm', kind: 'scim', config: crm.config }, 'operator:test');
+    // Tenant B keeps downstream accounts when the IdP deletes a user; tenant A's connectors remove them.
+    await svc.runtime.connectors.add(t.slug, { name: 'crm', kind: 'scim', config: crm.config, onDelete: t === entra ? 'disable' : 'remove' }, 'operator:test');
   }
   await svc.runtime.policies.apply(
     okta.slug,
@@ -140,6 +141,18 @@ describe('end to end', () => {
       expect(await crm.user(kim)).toEqual({ active: false, groups: [] });
     }, { timeoutMs: 30_000 });
 
+    // Deletion: tenant A's warehouse connector removes the login role; tenant B's CRM keeps the account,
+    // disabled, because that connector was added with --on-delete disable.
+    const max = (await entraUser('max.ito@umbrella.example', 'e-max')).id!;
+    await send(entra, 'patch', `/Groups/${viewers}`, { schemas: [PATCH_OP], Operations: [{ op: 'Add', path: 'members', value: [{ value: max }] }] });
+    await eventually(async () => expect(await crm.user(max)).toEqual({ active: true, groups: ['Viewers'] }));
+    expect((await svc.http.delete(`${entra.path}/Users/${max}`).set(entra.auth)).status).toBe(204);
+    expect((await svc.http.delete(`${okta.path}/Users/${sam}`).set(okta.auth)).status).toBe(204);
+    await eventually(async () => {
+      expect(await crm.user(max)).toEqual({ active: false, groups: [] });
+      expect(await login(sam, 'sam.roe@globex.example')).toBeUndefined();
+    }, { timeoutMs: 30_000 });
+
     // Isolation: tenant B's users never got a warehouse role, tenant A's never a CRM account, and every
     // grant row belongs to its own tenant's users.
     expect(await login(kim, 'kim.wu@umbrella.example')).toBeUndefined();
@@ -147,9 +160,9 @@ describe('end to end', () => {
     const grants = await svc.sql<{ tenant_id: string; user_id: string; connector: string }>('SELECT tenant_id, user_id, connector FROM grants WHERE tenant_id = ANY($1::uuid[])', [[okta.id, entra.id]]);
     for (const g of grants) {
       if (g.tenant_id === okta.id) expect([pat, sam]).toContain(g.user_id);
-      else expect([kim, lou]).toContain(g.user_id);
+      else expect([kim, lou, max]).toContain(g.user_id);
       expect(g.connector).toBe(g.tenant_id === okta.id ? 'warehouse' : 'crm');
     }
-    expect(grants).toHaveLength(4);
+    expect(grants).toHaveLength(5);
   });
 });
