@@ -119,14 +119,22 @@ class WorkContext {
     } finally {
       // What was done is recorded even when a later call failed, in one transaction.
       await this.tx(async (db) => {
+        // Read before the first audited write takes the tenant's chain head, to keep that hold short.
+        const holds = ensured ? await holdsAccess(db, this.work.tenantId, this.work.userId, this.work.connector) : true;
         if (ensured) {
           const created = !account;
-          recorded = await recordAccountEnsured(
+          const current = await recordAccountEnsured(
             db,
             this.work.tenantId,
             { connector: this.work.connector, userId: this.work.userId, userName: user.userName, ref: ref.id },
             ensured.result === 'changed' || created ? this.accountEvent(created ? 'account.created' : 'account.enabled') : null,
           );
+          // The account just ensured is wanted exactly while the user holds something through it. A
+          // reconcile may have revoked everything meanwhile without knowing of the account, or asked for it
+          // to go at a moment when nothing was held yet: the grants decide, as they stand now.
+          const want = holds ? 'active' : current.desired === 'removed' ? 'removed' : 'disabled';
+          if (want !== current.desired) await setAccountDesired(db, this.work.tenantId, this.work.connector, this.work.userId, want);
+          recorded = { ...current, desired: want };
         }
         for (const grant of done) {
           const activated = await moveGrant(db, this.work.tenantId, grant.id, { from: ['provisioning'], to: 'active', started: true, lastError: null }, event('grant.activated', grant, this.work.connector));
@@ -137,18 +145,6 @@ class WorkContext {
         if (overtaken.length) {
           const held = await heldEntitlements(db, this.work.tenantId, this.work.userId, this.work.connector);
           overtaken.splice(0, overtaken.length, ...overtaken.filter((g) => !held.has(g.entitlement)));
-        }
-        // The account just ensured is wanted exactly while the user holds something through it. A reconcile
-        // may have revoked everything meanwhile without knowing of the account, or asked for it to go at a
-        // moment when nothing was held yet: the grants decide, as they stand now.
-        if (recorded) {
-          const current = recorded as AccountRecord;
-          const holds = await holdsAccess(db, this.work.tenantId, this.work.userId, this.work.connector);
-          const want = holds ? 'active' : current.desired === 'removed' ? 'removed' : 'disabled';
-          if (want !== current.desired) {
-            await setAccountDesired(db, this.work.tenantId, this.work.connector, this.work.userId, want);
-            recorded = { ...current, desired: want };
-          }
         }
       });
     }
