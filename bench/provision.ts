@@ -253,6 +253,8 @@ async function main(): Promise<void> {
     await workers?.close().catch(() => {});
     await service?.stop().catch(() => {});
     await admin.end().catch(() => {});
+    // The queues' keys go with the database: nothing of this run is left in Redis.
+    await runtime.queues().connection.eval(`for _, key in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', key) end return 1`, 0, `${prefix}:*`).catch(() => {});
     await runtime.close().catch(() => {});
     await dropDatabase(DB).catch(() => {});
   }

@@ -5,7 +5,6 @@ import { ConnectorError, isConnectorError } from '../../connectors/kit/connector
 import type { JobsConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { dueWork, isMarked, pendingLanes } from '../store/pending-work.js';
-import { inTenantTx } from '../store/transaction.js';
 import { backoffDelay } from './backoff.js';
 import { AccountLocks } from './account-locks.js';
 import { ConnectorInstances } from './connector-instances.js';
@@ -119,7 +118,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
   // after the job has left Redis, so nothing waits for the sweep.
   const recheckReconcile = (lane: 'normal' | 'priority') => (job: Job) => {
     const { tenantId, userId } = job.data as { tenantId: string; userId: string };
-    void inTenantTx(pool, tenantId, (db) => isMarked(db, tenantId, userId), { readOnly: true })
+    void isMarked(pool, tenantId, userId)
       .then((marked) => (marked ? queues.enqueueReconciles([{ tenantId, userId }], lane) : undefined))
       .catch((err: Error) => log.warn({ err: { message: err.message } }, 'reconcile re-check failed; the sweep will'));
   };
@@ -127,7 +126,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
   reconcilePriority.on('completed', recheckReconcile('priority'));
   const recheckConnectorWork = (job: Job) => {
     const work = job.data as ConnectorWork;
-    void inTenantTx(pool, work.tenantId, (db) => pendingLanes(db, work.tenantId, work.userId, work.connector), { readOnly: true })
+    void pendingLanes(pool, work.tenantId, work.userId, work.connector)
       .then((lanes) =>
         lanes.grant || lanes.revoke
           ? queues.enqueueConnectorWork([{ tenantId: work.tenantId, userId: work.userId, connector: work.connector, lane: lanes.revoke ? 'revoke' : 'grant' }])

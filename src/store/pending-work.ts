@@ -23,23 +23,18 @@ export async function dueWork(pool: pg.Pool, graceMs: number, max: number): Prom
   };
 }
 
+/** Whether the user waits for a reconcile; one round trip, outside any transaction. */
 export async function isMarked(db: Queryable, tenantId: string, userId: string): Promise<boolean> {
-  const { rows } = await db.query({ name: 'outbox.is-marked', text: 'SELECT 1 FROM reconcile_outbox WHERE tenant_id = $1 AND user_id = $2', values: [tenantId, userId] });
-  return rows.length > 0;
+  const { rows } = await db.query<{ marked: boolean }>({ name: 'outbox.is-marked', text: 'SELECT lanyard_is_marked($1, $2) AS marked', values: [tenantId, userId] });
+  return rows[0]?.marked ?? false;
 }
 
-/** Which lanes still have work for one user on one connector (parked work excluded). */
+/** Which lanes still have work for one user on one connector (parked work excluded); one round trip. */
 export async function pendingLanes(db: Queryable, tenantId: string, userId: string, connector: string): Promise<{ grant: boolean; revoke: boolean }> {
-  const { rows } = await db.query<{ grant: boolean | null; revoke: boolean | null }>({
+  const { rows } = await db.query<{ grant_lane: boolean; revoke_lane: boolean }>({
     name: 'work.pending-lanes',
-    text: `SELECT bool_or(lane = 'grant') AS grant, bool_or(lane = 'revoke') AS revoke FROM (
-             SELECT CASE state WHEN 'revoking' THEN 'revoke' ELSE 'grant' END AS lane FROM grants
-              WHERE tenant_id = $1 AND user_id = $2 AND connector = $3 AND state IN ('provisioning', 'revoking')
-             UNION ALL
-             SELECT CASE desired WHEN 'active' THEN 'grant' ELSE 'revoke' END FROM connector_accounts
-              WHERE tenant_id = $1 AND user_id = $2 AND connector = $3 AND state <> desired AND last_error IS NULL
-           ) w`,
+    text: 'SELECT grant_lane, revoke_lane FROM lanyard_pending_lanes($1, $2, $3)',
     values: [tenantId, userId, connector],
   });
-  return { grant: rows[0]?.grant ?? false, revoke: rows[0]?.revoke ?? false };
+  return { grant: rows[0]?.grant_lane ?? false, revoke: rows[0]?.revoke_lane ?? false };
 }

@@ -84,7 +84,9 @@ describe('a downstream answering 429', () => {
     expect(await states(t, 'crm-a', users)).toContain('provisioning');
     const limitedAt = crmA.faulted[0]!;
     await eventually(async () => expect(await states(t, 'crm-a', users)).toEqual(['active', 'active', 'active']), { timeoutMs: 15_000 });
-    const duringPause = crmA.requests.filter((at) => at > limitedAt + 300 && at < limitedAt + 2_900);
+    // Calls decided before the 429 was seen may still arrive just after it (later on a loaded machine);
+    // from a second on, the 3 s pause must be silent.
+    const duringPause = crmA.requests.filter((at) => at > limitedAt + 1_000 && at < limitedAt + 2_900);
     expect(duringPause).toEqual([]);
     for (const id of users) expect(await crmA.user(id)).toEqual({ active: true, groups: ['Viewers'] });
   });
