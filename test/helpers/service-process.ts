@@ -12,8 +12,6 @@ export interface ServiceProcess {
   child: ChildProcess;
   /** Where it listens, e.g. http://127.0.0.1:41234 */
   url: string;
-  /** The last lines it wrote, for a failing test to show. */
-  output(): string;
   stop(): Promise<void>;
 }
 
@@ -81,7 +79,6 @@ export async function startServiceProcess(
   return {
     child,
     url,
-    output: () => output.join(''),
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
