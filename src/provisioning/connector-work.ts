@@ -3,7 +3,7 @@ import type { AccountRef, Connector, DesiredAccount, OpContext, Outcome } from '
 import { ConnectorError } from '../../connectors/kit/connector-error.js';
 import type { AuditEventInput } from '../audit/audit-event.js';
 import { type AccountRecord, findAccount, recordAccountEnsured, recordAccountError, recordAccountState, setAccountDesired } from '../store/accounts-store.js';
-import { grantState, grantsInState, heldEntitlements, holdsAccess, moveGrant, type PendingGrant } from '../store/grants-store.js';
+import { grantState, grantsInState, heldEntitlements, moveGrant, type PendingGrant } from '../store/grants-store.js';
 import type { Queryable } from '../store/pool.js';
 import { inTenantTx } from '../store/transaction.js';
 import { findUser } from '../store/users-store.js';
@@ -120,7 +120,7 @@ class WorkContext {
       // What was done is recorded even when a later call failed, in one transaction.
       await this.tx(async (db) => {
         // Read before the first audited write takes the tenant's chain head, to keep that hold short.
-        const holds = ensured ? await holdsAccess(db, this.work.tenantId, this.work.userId, this.work.connector) : true;
+        const holds = ensured ? (await heldEntitlements(db, this.work.tenantId, this.work.userId, this.work.connector)).size > 0 : true;
         if (ensured) {
           const created = !account;
           const current = await recordAccountEnsured(
@@ -143,6 +143,7 @@ class WorkContext {
           if (now === 'revoking' || now === 'revoked') overtaken.push(grant);
         }
         if (overtaken.length) {
+          // Read again, after the moves: what other grants hold now, not what this one held before.
           const held = await heldEntitlements(db, this.work.tenantId, this.work.userId, this.work.connector);
           overtaken.splice(0, overtaken.length, ...overtaken.filter((g) => !held.has(g.entitlement)));
         }

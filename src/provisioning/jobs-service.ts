@@ -5,7 +5,7 @@ import { failedWork, requeueFailedGrants } from '../store/grants-store.js';
 import { pendingLanes } from '../store/pending-work.js';
 import { inTx } from '../store/transaction.js';
 import { listTenants } from '../store/tenants-store.js';
-import { inTenantBySlug } from '../tenants/tenant-service.js';
+import { inTenantBySlug, requireTenant } from '../tenants/tenant-service.js';
 import type { Tenant } from '../tenants/tenant.js';
 import type { ConnectorWork } from './jobs.js';
 import { connectorWorkId, parseConnectorWorkId } from './jobs.js';
@@ -84,10 +84,6 @@ export class JobsService {
   }
 
   private async tenants(slug: string | undefined): Promise<Tenant[]> {
-    const all = await inTx(this.pool, (db) => listTenants(db), { readOnly: true });
-    if (slug === undefined) return all;
-    const tenant = all.find((t) => t.slug === slug);
-    if (!tenant) throw new DomainError('not_found', `no tenant "${slug}"`);
-    return [tenant];
+    return inTx(this.pool, async (db) => (slug === undefined ? listTenants(db) : [await requireTenant(db, slug)]), { readOnly: true });
   }
 }

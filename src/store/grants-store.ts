@@ -136,16 +136,6 @@ export async function heldEntitlements(db: Queryable, tenantId: string, userId: 
   return new Set(rows.map((r) => r.entitlement));
 }
 
-/** Whether the user holds, or is being given, anything through the connector. */
-export async function holdsAccess(db: Queryable, tenantId: string, userId: string, connector: string): Promise<boolean> {
-  const { rows } = await db.query({
-    name: 'grants.holds',
-    text: `SELECT 1 FROM grants WHERE tenant_id = $1 AND user_id = $2 AND connector = $3 AND state IN ('provisioning', 'active', 'failed') LIMIT 1`,
-    values: [tenantId, userId, connector],
-  });
-  return rows.length > 0;
-}
-
 export async function grantState(db: Queryable, tenantId: string, id: string): Promise<GrantState | null> {
   const { rows } = await db.query<{ state: GrantState }>({ name: 'grants.state', text: 'SELECT state FROM grants WHERE tenant_id = $1 AND id = $2', values: [tenantId, id] });
   return rows[0]?.state ?? null;
