@@ -2,9 +2,11 @@
  * Provisioning pipeline benchmark (`npm run bench:provision`). Prints one JSON document with each figure,
  * its target and whether it was met.
  *
- * The SCIM service runs as its own process (`lanyard serve`); the workers run in this process, so the
- * memory connector's downstream (50 ms per call) can be inspected for duplicate effects. The worker RSS
- * figure therefore also carries the load generator: an upper bound.
+ * The SCIM service runs as its own process (`lanyard serve`) and the workers as another (started as
+ * `lanyard worker` starts them, see bench/lib/worker-process.ts), so each one's memory is measured alone;
+ * both run the compiled build, as `npm start` does (the npm script builds first).
+ * The memory connector's downstream (50 ms per call) lives in the worker process, which answers this
+ * process's questions about it (duplicate effects, lost intents) over IPC.
  *
  * Phases: orchestration throughput with a no-op (0 ms) connector; deprovision latency on an idle system; an
  * Okta-style initial push (users, then groups, then membership PATCHes, 16 connections) with deprovisions
@@ -13,9 +15,7 @@
 import { cpus } from 'node:os';
 import pg from 'pg';
 import pino from 'pino';
-import { memoryDownstream } from '../connectors/memory/client.js';
 import { loadConfig } from '../src/config/load.js';
-import { startWorkers } from '../src/provisioning/workers.js';
 import { openRuntime } from '../src/runtime.js';
 import { databaseUrl, dropDatabase } from '../test/helpers/databases.js';
 import { startServiceProcess } from '../test/helpers/service-process.js';
@@ -23,6 +23,7 @@ import { HttpClient, runLoad } from './lib/http-client.js';
 import { RssSampler } from './lib/rss-sampler.js';
 import { seedGroup, seedUsers } from './lib/seed.js';
 import { summarise } from './lib/stats.js';
+import { BenchWorker } from './lib/worker-client.js';
 
 const USERS = Number(process.env['BENCH_USERS'] ?? 10_000);
 const GROUPS = Number(process.env['BENCH_GROUPS'] ?? 1_000);
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
   await admin.connect();
   const results: Record<string, unknown> = { machine: { cpus: cpus().length, node: process.version }, users: USERS, groups: GROUPS };
   let service: Awaited<ReturnType<typeof startServiceProcess>> | undefined;
-  let workers: Awaited<ReturnType<typeof startWorkers>> | undefined;
+  let worker: BenchWorker | undefined;
   try {
     await runtime.tenants.create({ slug: 'push' }, 'operator:bench');
     const noop = await runtime.tenants.create({ slug: 'noop' }, 'operator:bench');
@@ -78,41 +79,32 @@ async function main(): Promise<void> {
     await runtime.connectors.add('noop', { name: 'downstream', kind: 'memory', config: { namespace: 'bench-noop', entitlements: ['role:a', 'role:b'], latencyMs: 0 } }, 'operator:bench');
     await runtime.policies.apply('push', policy('downstream', PACKAGES, (p) => Array.from({ length: ACCESS_GROUPS / PACKAGES }, (_, k) => `Team ${p + k * PACKAGES}`)), 'operator:bench');
 
-    service = await startServiceProcess({ ...env, LOG_LEVEL: 'warn' }, 60_000, [], 'serve');
+    service = await startServiceProcess({ ...env, LOG_LEVEL: 'warn' }, 60_000, [], 'serve', 'built');
+    worker = await BenchWorker.start({ ...env, LOG_LEVEL: 'warn' });
     const serviceRss = new RssSampler(service.child.pid!);
-    const workerRss = new RssSampler(process.pid);
+    const workerRss = new RssSampler(worker.child.pid!);
     serviceRss.start();
     workerRss.start();
-    workers = await startWorkers({ pool: runtime.pool, queues: runtime.queues(), redisUrl: config.redisUrl, masterKey: config.masterKey, config: config.jobs, log: quiet });
     const client = new HttpClient(service.url, token, 16);
     const base = '/scim/v2/push';
-    const downstream = memoryDownstream('bench-push');
     const post = async (path: string, body: unknown) => {
       const reply = await client.request('POST', `${base}${path}`, body);
       if (reply.status !== 201) throw new Error(`POST ${path}: ${reply.status} ${reply.body.slice(0, 200)}`);
       return (JSON.parse(reply.body) as { id: string }).id;
     };
-    const account = (userId: string) => downstream.accounts.get(`lanyard-${userId}`);
+    const ref = (userId: string) => `lanyard-${userId}`;
 
-    const waitFor = async (check: () => boolean, timeoutMs: number) => {
-      const deadline = Date.now() + timeoutMs;
-      while (!check()) {
-        if (Date.now() > deadline) return false;
-        await sleep(5);
-      }
-      return true;
-    };
     // Orchestration overhead first, on a fresh system: a policy apply grants 2 entitlements to every user of
     // a seeded tenant through a connector that answers at once.
     log(`no-op connector: policy granting 2 entitlements to ${NOOP_USERS} users`);
     await seedUsers(admin, noop.id, 'noop', NOOP_USERS);
     await seedGroup(admin, noop.id, 'Everyone', NOOP_USERS);
-    const noopDownstream = memoryDownstream('bench-noop');
     const noopStarted = performance.now();
     await runtime.policies.apply('noop', 'version: 1\npackages:\n  both:\n    entitlements:\n      downstream: [role:a, role:b]\n    maxDuration: P30D\nrules:\n  - when: { group: Everyone }\n    grant: [both]\n', 'operator:bench');
-    const noopDone = await waitFor(() => noopDownstream.accounts.size === NOOP_USERS && [...noopDownstream.accounts.values()].every((a) => a.grants.size === 2), 600_000);
+    const noopWait = await worker.ask({ type: 'wait-all-granted', namespace: 'bench-noop', accounts: NOOP_USERS, entitlements: 2, timeoutMs: 600_000 });
+    const noopDone = noopWait.ok;
     const noopMs = performance.now() - noopStarted;
-    const noopOps = [...noopDownstream.effects.values()].reduce((a, b) => a + b, 0);
+    const noopOps = noopWait.operations;
     results['noopThroughput'] = {
       operations: noopOps,
       seconds: Math.round(noopMs / 100) / 10,
@@ -128,12 +120,14 @@ async function main(): Promise<void> {
     const leavers: string[] = [];
     for (let i = 0; i < 40; i++) leavers.push(await post('/Users', { schemas: [USER], userName: `leaver${i}@bench.example`, active: true }));
     await client.request('PATCH', `${base}/Groups/${team0}`, { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: leavers.map((value) => ({ value })) }] });
-    if (!(await waitFor(() => leavers.every((id) => account(id)?.grants.has('role:p0')), 60_000))) throw new Error('leavers were never provisioned');
+    const provisioned = await worker.ask({ type: 'wait-granted', namespace: 'bench-push', refs: leavers.map(ref), entitlement: 'role:p0', timeoutMs: 60_000 });
+    if (!provisioned.ok) throw new Error('leavers were never provisioned');
     const deprovision = async (id: string): Promise<number> => {
       const reply = await client.request('PATCH', `${base}/Users/${id}`, { schemas: [PATCH], Operations: [{ op: 'replace', value: { active: false } }] });
       if (reply.status >= 300) throw new Error(`deactivate: ${reply.status}`);
       const acked = performance.now();
-      await waitFor(() => account(id)?.grants.size === 0 && account(id)?.enabled === false, 120_000);
+      const retired = await worker!.ask({ type: 'wait-retired', namespace: 'bench-push', ref: ref(id), timeoutMs: 120_000 });
+      if (!retired.ok) throw new Error(`user ${id} was not deprovisioned within 120 s`);
       return performance.now() - acked;
     };
 
@@ -197,7 +191,8 @@ async function main(): Promise<void> {
     log(`ingest done in ${Math.round(ingestMs / 1000)} s`);
 
     // Terminal: nothing marked, nothing in flight, every user holding exactly its packages downstream.
-    const expected = (i: number) => new Set(groupsOf(i).filter((g) => g < ACCESS_GROUPS).map((g) => `role:p${g % PACKAGES}`));
+    const expected = (i: number) => [...new Set(groupsOf(i).filter((g) => g < ACCESS_GROUPS).map((g) => `role:p${g % PACKAGES}`))];
+    let downstream = await worker.ask({ type: 'expect', namespace: 'bench-push', accounts: userIds.map((id, i) => [ref(id), expected(i)]) });
     const settled = async () => {
       const { rows } = await admin.query<{ marked: number; flying: number }>(
         `SELECT (SELECT count(*) FROM reconcile_outbox)::int AS marked, (SELECT count(*) FROM grants WHERE state IN ('provisioning', 'revoking'))::int AS flying`,
@@ -208,7 +203,8 @@ async function main(): Promise<void> {
     const deadline = Date.now() + 600_000;
     let terminal = false;
     while (Date.now() < deadline) {
-      const downstreamDone = userIds.every((id, i) => account(id)?.grants.size === expected(i).size);
+      downstream = await worker.ask({ type: 'status', namespace: 'bench-push' });
+      const downstreamDone = downstream.settled;
       if (downstreamDone) {
         inFlight = await settled();
         if (inFlight.marked === 0 && inFlight.flying === 0) {
@@ -221,14 +217,8 @@ async function main(): Promise<void> {
     const terminalMs = performance.now() - pushStarted;
     pushing = false;
     await deprovisioning;
-    let lost = 0;
-    userIds.forEach((id, i) => {
-      const held = account(id)?.grants ?? new Set();
-      if ([...expected(i)].some((e) => !held.has(e))) lost += 1;
-    });
-    const pushAccounts = new Set(userIds.map((id) => `lanyard-${id}`));
-    const duplicates = [...downstream.effects].filter(([effect, n]) => n > 1 && pushAccounts.has(effect.split(':')[1]!)).length;
-    const downstreamOps = [...downstream.effects].filter(([effect]) => pushAccounts.has(effect.split(':')[1]!)).reduce((n, [, c]) => n + c, 0);
+    downstream = await worker.ask({ type: 'status', namespace: 'bench-push' });
+    const { lost, duplicateEffects: duplicates, operations: downstreamOps } = downstream;
     results['terminal'] = {
       seconds: Math.round(terminalMs / 100) / 10,
       reached: terminal,
@@ -247,10 +237,10 @@ async function main(): Promise<void> {
     serviceRss.stop();
     workerRss.stop();
     const mb = (b: number) => Math.round(b / 1024 / 1024);
-    results['rssMB'] = { service: mb(serviceRss.maxBytes), workerAndLoadGenerator: mb(workerRss.maxBytes), target: 256, met: mb(serviceRss.maxBytes) <= 256 && mb(workerRss.maxBytes) <= 256 };
+    results['rssMB'] = { service: mb(serviceRss.maxBytes), worker: mb(workerRss.maxBytes), target: 256, met: mb(serviceRss.maxBytes) <= 256 && mb(workerRss.maxBytes) <= 256 };
     client.close();
   } finally {
-    await workers?.close().catch(() => {});
+    await worker?.stop().catch(() => {});
     await service?.stop().catch(() => {});
     await admin.end().catch(() => {});
     // The queues' keys go with the database: nothing of this run is left in Redis.

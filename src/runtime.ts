@@ -11,6 +11,9 @@ import { JobQueues } from './provisioning/job-queues.js';
 import { JobsService } from './provisioning/jobs-service.js';
 import { PolicyService } from './provisioning/policy-service.js';
 import { TenantService } from './tenants/tenant-service.js';
+import { ApprovalService } from './approvals/approval-service.js';
+import { ExceptionService } from './approvals/exception-service.js';
+import { HoldService } from './lifecycle/hold-service.js';
 import { TokenService } from './tenants/token-service.js';
 
 /** The role requests run as; created by the first migration. */
@@ -23,6 +26,9 @@ export interface Runtime {
   tenants: TenantService;
   tokens: TokenService;
   policies: PolicyService;
+  approvals: ApprovalService;
+  exceptions: ExceptionService;
+  holds: HoldService;
   connectors: ConnectorService;
   jobs: JobsService;
   /** The job queues, connected on first use: commands that queue nothing never touch Redis. */
@@ -59,9 +65,12 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
     config,
     log,
     pool,
-    tenants: new TenantService(pool),
+    tenants: new TenantService(pool, onMarked),
     tokens: new TokenService(pool, { defaultTtlMs: config.scim.tokenDefaultTtlMs, maxTtlMs: config.scim.tokenMaxTtlMs }),
     policies: new PolicyService(pool, onMarked),
+    approvals: new ApprovalService(pool, onMarked),
+    exceptions: new ExceptionService(pool, onMarked),
+    holds: new HoldService(pool, onMarked),
     connectors: new ConnectorService(pool, config.masterKey, log),
     jobs: new JobsService(pool, (work) => getQueues().enqueueConnectorWork(work)),
     queues: getQueues,

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordAuditEvent } from '../src/audit/record-audit-event.js';
 import { verifyAuditChain } from '../src/audit/verify-chain.js';
+import { inTenantTx } from '../src/store/transaction.js';
 import { startTestService, type TestService, type TestTenant } from './helpers/test-service.js';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -111,5 +113,56 @@ describe('audit trail of SCIM writes', () => {
 
     await svc.sql('DELETE FROM audit_events WHERE tenant_id = $1 AND seq = 3', [victim.id]);
     expect(await verify(victim.id)).toMatchObject({ ok: false, brokenAt: 3 });
+  });
+});
+
+describe('appending at commit', () => {
+  const event = (action: string) => ({ actor: 'operator:test', action, resourceType: 'tenant' as const, resourceId: null });
+
+  it('does not hold the chain head while the transaction works: a later writer commits first and comes first', async () => {
+    const tenant = await svc.tenant();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let recorded!: () => void;
+    const hasRecorded = new Promise<void>((resolve) => (recorded = resolve));
+    const slow = inTenantTx(svc.runtime.pool, tenant.id, async (db) => {
+      recordAuditEvent(db, tenant.id, event('tenant.slow_write'));
+      recorded();
+      await held;
+    });
+    await hasRecorded;
+    // With the head taken at the first event, this would wait for `slow` and time out.
+    const quick = inTenantTx(svc.runtime.pool, tenant.id, async (db) => recordAuditEvent(db, tenant.id, event('tenant.quick_write')));
+    await expect(Promise.race([quick.then(() => 'committed'), new Promise((r) => setTimeout(() => r('blocked'), 2_000))])).resolves.toBe('committed');
+    release();
+    await slow;
+    const actions = (await events(tenant.id)).map((e) => e.action);
+    expect(actions.slice(-2)).toEqual(['tenant.quick_write', 'tenant.slow_write']);
+    expect((await verify(tenant.id)).ok).toBe(true);
+  });
+
+  it('appends a transaction’s events in the order recorded, and a failed append rolls the change back', async () => {
+    const tenant = await svc.tenant();
+    await inTenantTx(svc.runtime.pool, tenant.id, async (db) => {
+      for (const action of ['tenant.first', 'tenant.second', 'tenant.third']) recordAuditEvent(db, tenant.id, event(action));
+    });
+    expect((await events(tenant.id)).map((e) => e.action).slice(-3)).toEqual(['tenant.first', 'tenant.second', 'tenant.third']);
+
+    // An event for a tenant outside the transaction's row-level-security context cannot be appended: the
+    // whole transaction, with the change it records, is rolled back and the error reaches the caller.
+    const other = await svc.tenant();
+    const before = (await events(tenant.id)).length;
+    const write = inTenantTx(svc.runtime.pool, tenant.id, async (db) => {
+      await db.query(`UPDATE tenants SET name = 'renamed' WHERE id = $1`, [tenant.id]);
+      recordAuditEvent(db, tenant.id, event('tenant.lost'));
+      recordAuditEvent(db, other.id, event('tenant.foreign'));
+    });
+    await expect(write).rejects.toThrow(/audit chain head missing/);
+    expect((await events(tenant.id)).length).toBe(before);
+    expect((await svc.sql<{ name: string }>('SELECT name FROM tenants WHERE id = $1', [tenant.id]))[0]!.name).not.toBe('renamed');
+    expect((await verify(tenant.id)).ok).toBe(true);
+    // The connection went back to the pool usable.
+    await inTenantTx(svc.runtime.pool, tenant.id, async (db) => recordAuditEvent(db, tenant.id, event('tenant.after')));
+    expect((await events(tenant.id)).at(-1)!.action).toBe('tenant.after');
   });
 });

@@ -15,7 +15,7 @@ describe('lanyard policy validate', () => {
   it('accepts the example policy', async () => {
     const ok = await lanyard(['policy', 'validate', 'config/globex-partners.policy.yaml', '--json']);
     expect(ok.code).toBe(0);
-    expect(JSON.parse(ok.stdout)).toEqual({ valid: true, packages: ['warehouse-analyst', 'crm-viewer'], rules: 2 });
+    expect(JSON.parse(ok.stdout)).toEqual({ valid: true, packages: ['warehouse-analyst', 'crm-viewer', 'warehouse-admin'], rules: 2 });
   }, 30_000);
 
   it('lists each problem with its path and value, on stderr, with exit status 78', async () => {

@@ -27,7 +27,12 @@ describe('schema', () => {
         ORDER BY 1`,
     );
     expect(rows.length).toBeGreaterThanOrEqual(10);
-    for (const row of rows) expect(row, row.table).toMatchObject({ rls: true, forced: true, policies: 1 });
+    for (const row of rows) {
+      // The one exception, named here so no other can slip in: which tenants an MSP operator key may
+      // administer is the MSP's record, read before any tenant is known, not a tenant's data.
+      if (row.table === 'operator_key_tenants') continue;
+      expect(row, row.table).toMatchObject({ rls: true, forced: true, policies: 1 });
+    }
   });
 
   it('lets the service role neither delete nor change audit events, nor delete grants', async () => {

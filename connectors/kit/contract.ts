@@ -81,7 +81,17 @@ export interface Connector {
     grantsOf?(ref: AccountRef): Promise<string[]>;
   };
 
-  /** When the account was last used, where the downstream can tell; null when it cannot or never was. */
+  /**
+   * When the account was last active downstream, for inactivity rules. Present only where the downstream
+   * can report it (for some kinds, only when configured to); a connector that cannot know leaves it out.
+   * Reads only.
+   * - A date: the latest activity the downstream reports now. Some downstreams forget (postgres sees only
+   *   open sessions), so a later answer may be older or `null`: callers keep the latest they have observed.
+   * - `null`: the downstream has no record of any activity of this account that it can report (never used,
+   *   or nothing it keeps now). What that means for the account is the caller's to decide.
+   * - Never `null` for "could not tell": an account that is not there or not Lanyard's, missing privileges,
+   *   an unreachable downstream and an unreadable answer are thrown as ConnectorErrors.
+   */
   lastActivity?(ref: AccountRef): Promise<Date | null>;
 
   /** Releases connections and timers. */

@@ -76,6 +76,21 @@ export class PostgresClient {
     return rows.map((r) => r.rolname);
   }
 
+  /**
+   * The latest activity (connect, query start, state change) of the open sessions of a role, in any
+   * database of the cluster; null when it has none. `canRead` says whether the times are visible at all:
+   * without pg_read_all_stats, other roles' sessions are listed with every time NULL, which would read as
+   * "no activity".
+   */
+  async sessionActivity(role: string): Promise<{ canRead: boolean; last: Date | null }> {
+    const [row] = await this.query<{ can_read: boolean; last: Date | null }>(
+      `SELECT pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS can_read,
+              (SELECT max(greatest(backend_start, state_change, query_start)) FROM pg_stat_activity WHERE usename = $1) AS last`,
+      [role],
+    );
+    return { canRead: row?.can_read ?? false, last: row?.last ?? null };
+  }
+
   close(): Promise<void> {
     return this.pool.end();
   }

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { ConnectorError } from '../kit/connector-error.js';
 import type { AccountRef, Connector, ConnectorKind } from '../kit/contract.js';
-import { loginRoleName, ownershipComment, PostgresClient } from './client.js';
+import { loginRoleName, ownershipComment, PostgresClient, type RoleRow } from './client.js';
 import { type PostgresConfig, postgresConfigSchema } from './config.js';
 
 const ROLE_PREFIX = 'role:';
@@ -10,8 +10,9 @@ const changed = { result: 'changed' as const, value: undefined };
 
 /**
  * Partner access to a PostgreSQL database. Account = a login role Lanyard creates (and marks as its own);
- * entitlements = membership in existing group roles (`role:<name>`); disable = NOLOGIN; remove = DROP ROLE.
- * Roles are cluster-wide, so Lanyard never alters one it did not create.
+ * entitlements = membership in existing group roles (`role:<name>`); disable = NOLOGIN; remove = DROP ROLE;
+ * last activity = the latest of the role's open sessions. Roles are cluster-wide, so Lanyard never alters
+ * one it did not create.
  */
 export const postgresConnector: ConnectorKind<PostgresConfig> = {
   kind: 'postgres',
@@ -21,11 +22,14 @@ export const postgresConnector: ConnectorKind<PostgresConfig> = {
     const db = new PostgresClient(config.url);
     const id = pg.escapeIdentifier;
 
+    /** Whether Lanyard created the role: it carries the prefix and Lanyard's mark. */
+    const isLanyards = (role: RoleRow): boolean => role.rolname.startsWith(config.rolePrefix) && Boolean(role.comment?.startsWith('lanyard:user:'));
+
     /** The role behind a ref, refused unless Lanyard created it. */
     const ownRole = async (ref: AccountRef) => {
       const role = await db.role(ref.id);
       if (!role) return null;
-      if (!role.rolname.startsWith(config.rolePrefix) || !role.comment?.startsWith('lanyard:user:')) {
+      if (!isLanyards(role)) {
         throw new ConnectorError('conflict', `role "${ref.id}" was not created by Lanyard; it is left alone`);
       }
       return role;
@@ -125,6 +129,17 @@ export const postgresConnector: ConnectorKind<PostgresConfig> = {
           const role = await ownRole(ref);
           return role ? (await db.memberships(role.rolname)).map((name) => `${ROLE_PREFIX}${name}`) : [];
         },
+      },
+
+      async lastActivity(ref) {
+        // A role Lanyard did not create is never looked at. For this connector no account stands behind such
+        // a ref, as for a missing role, hence `not_found`; `forbidden` stays the answer for a missing privilege.
+        const role = await db.role(ref.id);
+        if (!role || !isLanyards(role)) throw new ConnectorError('not_found', `no login role of Lanyard's named "${ref.id}"`);
+        // PostgreSQL keeps no last-login time: the open sessions are all it can tell (README.md).
+        const { canRead, last } = await db.sessionActivity(role.rolname);
+        if (!canRead) throw new ConnectorError('forbidden', 'postgres: the configured role needs pg_read_all_stats to read session times');
+        return last;
       },
 
       close: () => db.close(),

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseUrl, dropDatabase, withAdmin } from '../../test/helpers/databases.js';
+import { eventually } from '../../test/helpers/eventually.js';
 import { connectorConformance } from '../kit/conformance.js';
 import type { Connector } from '../kit/contract.js';
 import { loginRoleName } from './client.js';
@@ -30,6 +31,16 @@ function connector(extra: Record<string, unknown> = {}): Connector {
   return postgresConnector.create(postgresConnector.configSchema.parse({ url: adminUrl(), rolePrefix: prefix, ...extra }), { log });
 }
 
+/** A real session of a login role, the way a partner would open one (the server trusts 127.0.0.1). */
+async function openSession(role: string): Promise<pg.Client> {
+  const url = new URL(databaseUrl(database));
+  url.username = role;
+  const session = new pg.Client({ connectionString: url.toString() });
+  session.on('error', () => {});
+  await session.connect();
+  return session;
+}
+
 async function inspectRole(name: string) {
   return withAdmin(async (c) => {
     const role = await c.query<{ rolcanlogin: boolean }>('SELECT rolcanlogin FROM pg_roles WHERE rolname = $1', [name]);
@@ -50,6 +61,7 @@ beforeAll(async () => {
     await c.query(`CREATE ROLE ${dangerous} NOLOGIN CREATEDB`);
     await c.query(`GRANT ${reader}, ${loader} TO ${admin} WITH ADMIN OPTION`);
     await c.query(`GRANT pg_signal_backend TO ${admin}`);
+    await c.query(`GRANT pg_read_all_stats TO ${admin}`);
   });
 });
 
@@ -161,6 +173,85 @@ describe('postgres connector', () => {
       await gone.close!();
     } finally {
       await withAdmin((c) => c.query(`DROP ROLE ${weak}`));
+    }
+  });
+
+  it('reports no activity for an account that has never had a session', async () => {
+    const c = connector();
+    try {
+      const { value } = await c.accounts!.ensure({ userId: randomUUID(), userName: 'idle@globex.example' }, { idempotencyKey: 'i' });
+      expect(await c.lastActivity!(value)).toBeNull();
+    } finally {
+      await c.close!();
+    }
+  });
+
+  // PostgreSQL keeps no last-login time: once the last session of a role has ended, nothing is left to
+  // report, and the answer goes back to null. The lifecycle keeps the latest activity it has observed.
+  it('reports the latest activity of an open session, and null again once the session has ended', async () => {
+    const c = connector();
+    try {
+      const { value } = await c.accounts!.ensure({ userId: randomUUID(), userName: 'active@globex.example' }, { idempotencyKey: 'o' });
+      const connected = Date.now();
+      const session = await openSession(value.id);
+      try {
+        // Later than the connection: the last query counts, not only when the session began.
+        await new Promise((r) => setTimeout(r, 1_100));
+        const queried = Date.now();
+        await session.query('SELECT 1');
+        const seen = await c.lastActivity!(value);
+        expect(seen).toBeInstanceOf(Date);
+        expect(seen!.getTime()).toBeGreaterThanOrEqual(queried - 100);
+        expect(seen!.getTime()).toBeGreaterThan(connected + 1_000);
+        expect(seen!.getTime()).toBeLessThanOrEqual(Date.now() + 100);
+        expect(Date.now() - seen!.getTime()).toBeLessThan(60_000);
+      } finally {
+        await session.end();
+      }
+      await eventually(async () => expect(await c.lastActivity!(value)).toBeNull(), { timeoutMs: 5_000 });
+    } finally {
+      await c.close!();
+    }
+  });
+
+  it('never looks at the activity of a role it did not create: not_found, even while that role has a session', async () => {
+    const squatted = loginRoleName(prefix, randomUUID(), 'elsewhere@globex.example');
+    await withAdmin((c) => c.query(`CREATE ROLE ${pg.escapeIdentifier(squatted)} LOGIN`));
+    const session = await openSession(squatted);
+    const c = connector();
+    try {
+      await session.query('SELECT 1');
+      await expect(c.lastActivity!({ id: squatted })).rejects.toMatchObject({ name: 'ConnectorError', code: 'not_found' });
+      await expect(c.lastActivity!({ id: `no_such_role_${tag}` })).rejects.toMatchObject({ name: 'ConnectorError', code: 'not_found' });
+    } finally {
+      await session.end();
+      await c.close!();
+    }
+  });
+
+  // Without pg_read_all_stats the server lists other roles' sessions with every time NULL: answering null
+  // would claim "no activity" for an account that is in use right now.
+  it('answers forbidden, not null, when the configured role cannot read session times', async () => {
+    const blind = `lanyard_blind_${tag}`;
+    await withAdmin((c) => c.query(`CREATE ROLE ${blind} LOGIN CREATEROLE`));
+    const c = connector();
+    const url = new URL(databaseUrl(database));
+    url.username = blind;
+    const weak = postgresConnector.create(postgresConnector.configSchema.parse({ url: url.toString(), rolePrefix: prefix }), { log });
+    try {
+      const { value } = await c.accounts!.ensure({ userId: randomUUID(), userName: 'watched@globex.example' }, { idempotencyKey: 'w' });
+      const session = await openSession(value.id);
+      try {
+        await session.query('SELECT 1');
+        expect(await c.lastActivity!(value)).toBeInstanceOf(Date);
+        await expect(weak.lastActivity!(value)).rejects.toMatchObject({ name: 'ConnectorError', code: 'forbidden' });
+      } finally {
+        await session.end();
+      }
+    } finally {
+      await c.close!();
+      await weak.close!();
+      await withAdmin((c) => c.query(`DROP ROLE ${blind}`));
     }
   });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseAttributePath } from './attribute-path.js';
 
 export const scimConfigSchema = z
   .object({
@@ -22,6 +23,16 @@ export const scimConfigSchema = z
     ]),
     /** Upper bound on one downstream call. */
     timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+    /**
+     * Where the downstream reports a user's last activity, as a SCIM attribute path to an RFC 3339 date-time:
+     * `urn:ietf:params:scim:schemas:extension:acme:2.0:User:lastLogin`, or a core (sub-)attribute. SCIM 2.0
+     * defines none, so it is configured per application; without it the connector reports no activity.
+     */
+    activityAttribute: z
+      .string()
+      .max(300)
+      .refine((text) => parseAttributePath(text) !== null, 'expected a SCIM attribute path: [schema URN:]attribute[.subAttribute]')
+      .optional(),
   })
   .strict();
 

@@ -2,6 +2,7 @@ import { ConnectorError } from '../kit/connector-error.js';
 import type { AccountRef, Connector, ConnectorKind, Outcome } from '../kit/contract.js';
 import { PATCH_OP, quoted, ScimClient } from './client.js';
 import { type ScimConfig, scimConfigSchema } from './config.js';
+import { lastActivityReader } from './last-activity.js';
 
 const GROUP_PREFIX = 'group:';
 const unchanged: Outcome = { result: 'unchanged', value: undefined };
@@ -23,7 +24,8 @@ interface ScimGroup {
 /**
  * Provisioning into a downstream application that speaks SCIM 2.0. Account = a SCIM user whose externalId
  * is Lanyard's user id (how Lanyard finds it again and knows it is its own); entitlements = group
- * memberships, `group:<displayName>`; disable = `active: false`; remove = DELETE.
+ * memberships, `group:<displayName>`; disable = `active: false`; remove = DELETE; last activity = the
+ * configured `activityAttribute` of the user, when there is one.
  */
 export const scimConnector: ConnectorKind<ScimConfig> = {
   kind: 'scim',
@@ -143,6 +145,9 @@ export const scimConnector: ConnectorKind<ScimConfig> = {
           return (user?.groups ?? []).map((g) => `${GROUP_PREFIX}${g.display ?? g.value}`);
         },
       },
+
+      // A capability only where the application reports activity, and only the configuration can say so.
+      ...(config.activityAttribute ? { lastActivity: lastActivityReader(scim, config.activityAttribute) } : {}),
     };
   },
 };

@@ -69,6 +69,23 @@ describe('scim connector with OAuth 2.0 client credentials', () => {
     expect(oauth.tokenRequests - before).toBe(1);
   });
 
+  it('reads the activity attribute with the same OAuth token as every other call', async () => {
+    const c = scimConnector.create(
+      scimConnector.configSchema.parse({
+        baseUrl: app.config.baseUrl,
+        auth: { type: 'oauth2', issuer: oauth.issuer, clientId: oauth.clientId, clientSecret: oauth.clientSecret, scope: 'scim' },
+        // The server's own modification time: a date-time every user carries, enough to show the call gets through.
+        activityAttribute: 'meta.lastModified',
+      }),
+      { log },
+    );
+    const before = oauth.tokenRequests;
+    const { value } = await c.accounts!.ensure({ userId: randomUUID(), userName: `active.${randomUUID().slice(0, 6)}@globex.example` }, { idempotencyKey: 'l' });
+    const seen = await c.lastActivity!(value);
+    expect(Date.now() - seen!.getTime()).toBeLessThan(60_000);
+    expect(oauth.tokenRequests - before).toBe(1);
+  });
+
   it('fetches a new token once the old one has expired', async () => {
     const c = connector(shortLived, strict);
     const before = shortLived.tokenRequests;

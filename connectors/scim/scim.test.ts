@@ -6,6 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/log/logger.js';
+import { LANYARD_ACCESS, PATCH_OP } from '../../src/scim/schemas.js';
 import { startTestService, type TestService, type TestTenant } from '../../test/helpers/test-service.js';
 import { Redis } from 'ioredis';
 import { connectorConformance } from '../kit/conformance.js';
@@ -40,8 +41,8 @@ async function setUp(): Promise<void> {
   await owner.connect();
 }
 
-function connector(token = crm.token, url = baseUrl) {
-  return scimConnector.create(scimConnector.configSchema.parse({ baseUrl: url, auth: { type: 'bearer', token } }), { log });
+function connector(token = crm.token, url = baseUrl, extra: Record<string, unknown> = {}) {
+  return scimConnector.create(scimConnector.configSchema.parse({ baseUrl: url, auth: { type: 'bearer', token }, ...extra }), { log });
 }
 
 beforeAll(setUp, 60_000);
@@ -99,5 +100,72 @@ describe('scim connector', () => {
     closed.close();
     await once(closed, 'close');
     await expect(connector(crm.token, `http://127.0.0.1:${port}/scim/v2/crm`).verify()).rejects.toMatchObject({ name: 'ConnectorError', code: 'unavailable' });
+  });
+});
+
+describe('scim connector: last activity', () => {
+  // Lanyard's SCIM server keeps no last-login time. The one date-time attribute it stores, its own
+  // extension's accessEndDate, stands in here for a vendor's last-login attribute.
+  const ACTIVITY = `${LANYARD_ACCESS}:accessEndDate`;
+  const withActivity = (attribute = ACTIVITY) => connector(crm.token, baseUrl, { activityAttribute: attribute });
+
+  /** A downstream user made by the connector, then given `value` through the application's own SCIM API. */
+  async function downstreamUser(value?: Record<string, unknown>) {
+    const userId = randomUUID();
+    const { value: ref } = await connector().accounts!.ensure({ userId, userName: `seen.${userId.slice(0, 8)}@globex.example` }, { idempotencyKey: userId });
+    if (value) {
+      const res = await downstream.http.patch(`${crm.path}/Users/${ref.id}`).set(crm.auth).send({ schemas: [PATCH_OP], Operations: [{ op: 'replace', value }] });
+      expect(res.status).toBe(204);
+    }
+    return ref;
+  }
+
+  it('reports the configured attribute of the user as a date, whatever the case of its name', async () => {
+    const ref = await downstreamUser({ [LANYARD_ACCESS]: { accessEndDate: '2026-03-01T09:30:00.250+01:00' } });
+    expect(await withActivity().lastActivity!(ref)).toEqual(new Date('2026-03-01T08:30:00.250Z'));
+    expect(await withActivity(ACTIVITY.toUpperCase().replace('URN:', 'urn:')).lastActivity!(ref)).toEqual(new Date('2026-03-01T08:30:00.250Z'));
+  });
+
+  it('reads a core sub-attribute path too', async () => {
+    const ref = await downstreamUser();
+    const res = await downstream.http.get(`${crm.path}/Users/${ref.id}`).set(crm.auth);
+    const lastModified = (res.body as { meta: { lastModified: string } }).meta.lastModified;
+    expect(await withActivity('meta.lastModified').lastActivity!(ref)).toEqual(new Date(lastModified));
+  });
+
+  it('answers null when the user carries no value for the attribute', async () => {
+    const ref = await downstreamUser({ [LANYARD_ACCESS]: { organization: 'Globex' } });
+    expect(await withActivity().lastActivity!(ref)).toBeNull();
+  });
+
+  it('has no lastActivity unless activityAttribute is configured', () => {
+    expect('lastActivity' in connector()).toBe(false);
+    expect(typeof withActivity().lastActivity).toBe('function');
+  });
+
+  it('refuses a value that is not an RFC 3339 date-time as invalid_response, naming the attribute', async () => {
+    // nickName is a plain string downstream: what a vendor's mis-typed or mis-configured attribute looks like.
+    const words = await downstreamUser({ nickName: 'last Tuesday' });
+    const error = await withActivity('nickName').lastActivity!(words).catch((err: unknown) => err);
+    expect(error).toMatchObject({ name: 'ConnectorError', code: 'invalid_response', message: 'nickName is not an RFC 3339 date-time' });
+    // A time without an offset names no instant, though Date.parse would read it in this process's zone.
+    const local = await downstreamUser({ nickName: '2026-03-01T09:30:00' });
+    await expect(withActivity('nickName').lastActivity!(local)).rejects.toMatchObject({ name: 'ConnectorError', code: 'invalid_response' });
+  });
+
+  it('reports a user that is gone as not_found, not as null', async () => {
+    const ref = await downstreamUser();
+    await connector().accounts!.remove!(ref, { idempotencyKey: `remove-${ref.id}` });
+    await expect(withActivity().lastActivity!(ref)).rejects.toMatchObject({ name: 'ConnectorError', code: 'not_found' });
+  });
+
+  it('accepts only a SCIM attribute path as activityAttribute', () => {
+    const valid = (activityAttribute: unknown) => scimConnector.configSchema.safeParse({ baseUrl, auth: { type: 'bearer', token: 't' }, activityAttribute }).success;
+    for (const path of ['urn:ietf:params:scim:schemas:extension:acme:2.0:User:lastLogin', 'urn:acme:User:signIn.lastAt', 'lastLogin', 'meta.lastModified', 'urn:ietf:params:scim:schemas:core:2.0:User:meta.lastModified']) {
+      expect(valid(path), path).toBe(true);
+    }
+    for (const path of ['', 'last login', 'emails[type eq "work"].value', 'a.b.c', 'urn:acme:User:', 'urn::lastLogin', '2fa.at', 42]) {
+      expect(valid(path), String(path)).toBe(false);
+    }
   });
 });

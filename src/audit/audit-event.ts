@@ -10,7 +10,7 @@ export const auditEventSchema = z.object({
   actor: z.string().min(1).max(200),
   /** `<resource>.<verb>`, e.g. `user.created`, `group.members_changed`, `token.issued`. */
   action: z.string().regex(/^[a-z_]+\.[a-z_]+$/),
-  resourceType: z.enum(['tenant', 'scim_token', 'user', 'group', 'policy', 'grant', 'connector', 'account']),
+  resourceType: z.enum(['tenant', 'scim_token', 'user', 'group', 'policy', 'grant', 'connector', 'account', 'approval', 'exception', 'hold']),
   resourceId: z.string().max(200).nullable(),
   /** Names of the attributes the change touched (`name.givenName`, `urn:…:User:department`). */
   attributes: z.array(z.string().max(300)).default([]),

@@ -10,6 +10,7 @@ export const EXIT = {
   not_found: 3,
   conflict: 4,
   limit_reached: 5,
+  forbidden: 6,
   unavailable: 69,
   invalid_config: 78,
 } as const;

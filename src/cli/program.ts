@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { userInfo } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
@@ -6,7 +7,7 @@ import { parseDuration } from '../config/duration.js';
 import { loadConfig } from '../config/load.js';
 import { DomainError } from '../errors/domain-error.js';
 import type { Config } from '../config/schema.js';
-import { type RunningServer, serve } from '../http/serve.js';
+import type { RunningServer } from '../http/serve.js';
 import { type RunningWorkers, startWorkers } from '../provisioning/workers.js';
 import { createLogger, flushLogs, type Logger } from '../log/logger.js';
 import { loadPolicy } from '../policy/load-policy.js';
@@ -14,6 +15,12 @@ import type { ConnectorSummary } from '../provisioning/connector-service.js';
 import type { PolicyPlan } from '../provisioning/policy-service.js';
 import { openRuntime, type Runtime } from '../runtime.js';
 import { scimBaseUrl } from '../tenants/tenant.js';
+import { ManifestService } from '../tenants/manifest-service.js';
+import { describeStep } from '../tenants/manifest-plan.js';
+import { registerAuditCommands } from './audit-commands.js';
+import { registerLifecycleCommands, requireInstant } from './lifecycle-commands.js';
+import { registerOperatorCommands } from './operator-commands.js';
+import { registerStatusCommands } from './status-commands.js';
 import { EXIT, fail, type Output, print } from './output.js';
 
 function operatorActor(): string {
@@ -106,24 +113,32 @@ async function runService(mode: ServiceMode): Promise<void> {
   }
   let server: RunningServer | undefined;
   let workers: RunningWorkers | undefined;
-  try {
+  const startup = (async () => {
     // SCIM first: the IdP's changes are committed to PostgreSQL even while Redis is still coming up.
-    if (mode !== 'worker') server = await serve(runtime);
+    // Imported only when needed: a worker process never loads the HTTP stack, which keeps it smaller.
+    if (mode !== 'worker') server = await (await import('../http/serve.js')).serve(runtime);
     if (mode !== 'serve') {
-      workers = await startWorkers({ pool: runtime.pool, queues: runtime.queues(), redisUrl: config.redisUrl, masterKey: config.masterKey, config: config.jobs, log });
+      workers = await startWorkers({
+        pool: runtime.pool,
+        queues: runtime.queues(),
+        redisUrl: config.redisUrl,
+        masterKey: config.masterKey,
+        config: config.jobs,
+        log,
+        audit: config.audit,
+        // The all-in-one process serves its workers' job counters on the HTTP service's /metrics.
+        metrics: mode === 'start' ? (await import('../metrics/registry.js')).processMetrics().jobs() : undefined,
+      });
     }
-    // Logs go out in batches; the line saying the process is up should not wait for the next batch.
-    flushLogs(log);
-  } catch (err) {
-    log.fatal({ err }, 'cannot start');
-    process.exitCode = fail({ json: false }, err);
-    await workers?.close().catch(() => {});
-    await runtime.close();
-    flushLogs(log);
-    return;
-  }
+  })();
+  // Listening from the start: a stop asked for while the workers are still starting waits for them, then
+  // stops everything cleanly, rather than leaving the process to the signal's default.
+  let stopping = false;
   const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
     log.info({ signal }, 'stopping');
+    await startup.catch(() => {});
     // Stop taking requests first, then let running jobs finish: what they leave undone stays in PostgreSQL.
     await server?.stop();
     await workers?.close();
@@ -131,8 +146,24 @@ async function runService(mode: ServiceMode): Promise<void> {
     flushLogs(log);
     process.exit(0);
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  try {
+    await startup;
+    // Logs go out in batches; the line saying the process is up should not wait for the next batch.
+    flushLogs(log);
+  } catch (err) {
+    if (stopping) return;
+    stopping = true;
+    log.fatal({ err }, 'cannot start');
+    process.exitCode = fail({ json: false }, err);
+    await server?.stop().catch(() => {});
+    await workers?.close().catch(() => {});
+    await runtime.close();
+    flushLogs(log);
+    process.removeAllListeners('SIGTERM');
+    process.removeAllListeners('SIGINT');
+  }
 }
 
 export function buildProgram(): Command {
@@ -214,6 +245,54 @@ export function buildProgram(): Command {
         const tenants = await rt.tenants.list();
         const human = tenants.length ? tenants.map((t) => `${t.slug}\t${t.status}\t${t.name}`).join('\n') : 'no tenants';
         print({ json: Boolean(opts.json) }, human, tenants.map((t) => ({ id: t.id, slug: t.slug, name: t.name, status: t.status })));
+      }),
+    );
+  tenant
+    .command('apply <manifest>')
+    .description('create or update a tenant, its connectors and policy from one manifest file, idempotently; shows the plan first')
+    .option('--dry-run', 'show what would change, change nothing')
+    .option('--json', 'print JSON')
+    .action((file: string, opts: { dryRun?: boolean; json?: boolean }) =>
+      withRuntime({ json: Boolean(opts.json) }, async (rt) => {
+        const text = await readTextFile(file);
+        const result = await new ManifestService({ ...rt, publicBaseUrl: rt.config.publicBaseUrl }).apply({ text, baseDir: dirname(resolvePath(file)), env: process.env }, { dryRun: Boolean(opts.dryRun) }, operatorActor());
+        const lines = [`tenant ${result.slug}: ${result.steps.length ? `${result.steps.length} change(s)${result.applied ? ' applied' : ' planned (dry run)'}` : 'already as described'}`];
+        for (const step of result.steps) lines.push(`  ${describeStep(step)}`);
+        lines.push(`SCIM base URL: ${result.scimBaseUrl}`);
+        // The token is shown once, on a line of its own, like `token issue`.
+        if (result.token) lines.push(`SCIM token (shown once, expires ${result.token.expiresAt.toISOString()}):`, result.token.token);
+        print({ json: Boolean(opts.json) }, lines.join('\n'), {
+          slug: result.slug,
+          applied: result.applied,
+          steps: result.steps,
+          scimBaseUrl: result.scimBaseUrl,
+          ...(result.token ? { token: { id: result.token.id, token: result.token.token, expiresAt: result.token.expiresAt.toISOString() } } : {}),
+        });
+      }),
+    );
+  tenant
+    .command('offboard <slug>')
+    .description('end a tenant: revoke every grant downstream through the pipeline, revoke its SCIM tokens, keep every record')
+    .option('--json', 'print JSON')
+    .action((slug: string, opts: { json?: boolean }) =>
+      withRuntime({ json: Boolean(opts.json) }, async (rt) => {
+        const done = await rt.tenants.offboard(slug, operatorActor());
+        print(
+          { json: Boolean(opts.json) },
+          `tenant ${done.tenant.slug} is offboarded: ${done.tokensRevoked} token(s) revoked, access of ${done.users} user(s) being revoked`,
+          { slug: done.tenant.slug, status: done.tenant.status, tokensRevoked: done.tokensRevoked, users: done.users },
+        );
+      }),
+    );
+  tenant
+    .command('contract-end <slug> <date>')
+    .description("set the tenant's contract end (a date, or none): no grant outlives it")
+    .option('--json', 'print JSON')
+    .action((slug: string, date: string, opts: { json?: boolean }) =>
+      withRuntime({ json: Boolean(opts.json) }, async (rt) => {
+        const t = await rt.tenants.setContractEnd(slug, date === 'none' ? null : requireInstant('date', date), operatorActor());
+        const end = t.contractEndsAt?.toISOString() ?? null;
+        print({ json: Boolean(opts.json) }, `tenant ${t.slug}: contract ends ${end ?? 'never'}`, { slug: t.slug, contractEndsAt: end });
       }),
     );
   for (const [verb, status] of [
@@ -406,5 +485,9 @@ export function buildProgram(): Command {
         });
       }),
     );
+  registerAuditCommands(program, { withRuntime });
+  registerLifecycleCommands(program, { withRuntime, operatorActor });
+  registerOperatorCommands(program, { withRuntime, operatorActor });
+  registerStatusCommands(program, { withRuntime });
   return program;
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError } from '../errors/config-error.js';
-import { type Config, envSchema } from './schema.js';
+import { type AdminOidcConfig, type Config, type Env, envSchema } from './schema.js';
 
 const DEV_KEY_FILE = '.lanyard/dev-master-key';
 
@@ -23,6 +23,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { devKeyF
   if (e.SCIM_TOKEN_DEFAULT_TTL > e.SCIM_TOKEN_MAX_TTL) {
     throw new ConfigError('SCIM_TOKEN_DEFAULT_TTL', 'is longer than SCIM_TOKEN_MAX_TTL');
   }
+  if (e.OPERATOR_KEY_DEFAULT_TTL > e.OPERATOR_KEY_MAX_TTL) {
+    throw new ConfigError('OPERATOR_KEY_DEFAULT_TTL', 'is longer than OPERATOR_KEY_MAX_TTL');
+  }
+  const oidc = adminOidc(e);
   let masterKey: Buffer | undefined = e.LANYARD_MASTER_KEY;
   if (!masterKey) {
     if (production) throw new ConfigError('LANYARD_MASTER_KEY', 'is required when NODE_ENV=production');
@@ -45,6 +49,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { devKeyF
       defaultCount: Math.min(e.SCIM_DEFAULT_COUNT, e.SCIM_MAX_RESULTS),
       tokenDefaultTtlMs: e.SCIM_TOKEN_DEFAULT_TTL,
       tokenMaxTtlMs: e.SCIM_TOKEN_MAX_TTL,
+      rateLimitPerSecond: e.SCIM_RATE_LIMIT,
+      rateBurst: e.SCIM_RATE_BURST,
     },
     trustProxy: e.TRUST_PROXY,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
@@ -60,8 +66,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { devKeyF
       lockMs: e.WORKER_LOCK_MS,
       sweepIntervalMs: e.SWEEP_INTERVAL,
       sweepGraceMs: e.SWEEP_GRACE,
+      lifecycleIntervalMs: e.LIFECYCLE_INTERVAL,
+      inactivityCheckIntervalMs: e.INACTIVITY_CHECK_INTERVAL,
     },
+    audit: {
+      signingKeyFile: e.AUDIT_SIGNING_KEY_FILE,
+      checkpointDir: e.AUDIT_CHECKPOINT_DIR,
+      checkpointIntervalMs: e.AUDIT_CHECKPOINT_INTERVAL,
+    },
+    admin: { keyDefaultTtlMs: e.OPERATOR_KEY_DEFAULT_TTL, keyMaxTtlMs: e.OPERATOR_KEY_MAX_TTL, oidc },
   };
+}
+
+/** The OIDC settings go together: an issuer without an audience or a role map would accept too much or nobody. */
+function adminOidc(e: Env): AdminOidcConfig | undefined {
+  if (!e.ADMIN_OIDC_ISSUER) {
+    for (const name of ['ADMIN_OIDC_AUDIENCE', 'ADMIN_OIDC_ROLE_MAP'] as const) {
+      if (e[name] !== undefined) throw new ConfigError(name, 'is set but ADMIN_OIDC_ISSUER is not');
+    }
+    return undefined;
+  }
+  if (!e.ADMIN_OIDC_AUDIENCE) throw new ConfigError('ADMIN_OIDC_AUDIENCE', 'is required with ADMIN_OIDC_ISSUER');
+  if (!e.ADMIN_OIDC_ROLE_MAP) throw new ConfigError('ADMIN_OIDC_ROLE_MAP', 'is required with ADMIN_OIDC_ISSUER');
+  return { issuer: e.ADMIN_OIDC_ISSUER, audience: e.ADMIN_OIDC_AUDIENCE, roleClaim: e.ADMIN_OIDC_ROLE_CLAIM, roleMap: e.ADMIN_OIDC_ROLE_MAP };
 }
 
 /** A key kept beside the checkout so a developer's encrypted secrets survive restarts. Never used in production. */

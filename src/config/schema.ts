@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseRoleMap, type RoleMap } from '../operators/oidc-role-map.js';
 import { parseDuration } from './duration.js';
 
 /**
@@ -25,6 +26,16 @@ const url = (protocols: readonly string[]) =>
       return false;
     }
   }, `expected a URL with scheme ${protocols.map((p) => p.replace(':', '')).join(' or ')}`);
+
+/** TLS, except to this machine (a local issuer in development and tests). An unparsable URL is the url check's to report. */
+function httpsOrLoopback(text: string): boolean {
+  try {
+    const parsed = new URL(text);
+    return parsed.protocol !== 'http:' || ['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname);
+  } catch {
+    return true;
+  }
+}
 
 const masterKey = z
   .string()
@@ -65,6 +76,20 @@ export const envSchema = z.object({
   SCIM_MAX_RESULTS: integer(1, 10_000).default(1000),
   /** Page size of a list or search that names no `count`. */
   SCIM_DEFAULT_COUNT: integer(1, 10_000).default(100),
+  /**
+   * Sustained SCIM requests per second one tenant may make, across every service process sharing the
+   * Redis; past it the IdP gets 429 with Retry-After. 0 means unlimited. The default is above what one
+   * service process serves a single tenant on a 2-core machine (measured at 16 connections: about 430 user
+   * creations or 1,500 lookups a second), so a one-process deployment and the benchmarks never meet it; with
+   * several processes it keeps one tenant to about one process's worth. Set it to what one tenant should
+   * get of the deployment's capacity.
+   */
+  SCIM_RATE_LIMIT: integer(0, 1_000_000).default(2000),
+  /**
+   * Requests one tenant may make at once after being quiet (the bucket's size): an IdP's cycle starts with a
+   * burst of reads, which should not be cut to the sustained rate. Two seconds' worth by default.
+   */
+  SCIM_RATE_BURST: integer(1, 10_000_000).default(4000),
   /** Lifetime of a SCIM bearer token when `--ttl` is not given. */
   SCIM_TOKEN_DEFAULT_TTL: duration('SCIM_TOKEN_DEFAULT_TTL').default(parseDuration('90d')!),
   /** Longest lifetime a SCIM bearer token may be issued with: no token is unbounded. */
@@ -100,6 +125,59 @@ export const envSchema = z.object({
   SWEEP_INTERVAL: duration('SWEEP_INTERVAL').default(parseDuration('30s')!),
   /** Work younger than this is left to the enqueue that follows its commit. */
   SWEEP_GRACE: duration('SWEEP_GRACE').default(parseDuration('10s')!),
+  /**
+   * How often the lifecycle schedule looks for what is due (grants at their end, approvals past their
+   * deadline). One run per interval across all worker processes; a run missed while none was up is caught
+   * up by the next, since it looks at what is due rather than at what happened since the last run.
+   */
+  LIFECYCLE_INTERVAL: duration('LIFECYCLE_INTERVAL').default(parseDuration('1m')!),
+  /**
+   * How often connectors that can tell are asked when each account was last used, for policies with an
+   * inactivity rule. Revocation for inactivity happens within this much of the period running out.
+   */
+  INACTIVITY_CHECK_INTERVAL: duration('INACTIVITY_CHECK_INTERVAL').default(parseDuration('1h')!),
+
+  // --- Audit checkpoints -------------------------------------------------------------------------------
+  /**
+   * PEM file holding the Ed25519 private key that signs audit checkpoints. It lives outside the database
+   * on purpose: whoever can rewrite the audit tables must not also be able to sign a matching checkpoint.
+   * Without it, checkpoints are not written; verification can still use a public key given on the command line.
+   */
+  AUDIT_SIGNING_KEY_FILE: z.string().min(1).optional(),
+  /** Directory signed checkpoints are written to (one JSON file per tenant and sequence number). */
+  AUDIT_CHECKPOINT_DIR: z.string().min(1).optional(),
+  /** How often a checkpoint is taken of every tenant whose chain moved since its last one. */
+  AUDIT_CHECKPOINT_INTERVAL: duration('AUDIT_CHECKPOINT_INTERVAL').default(parseDuration('15m')!),
+
+  // --- Operators of the admin API --------------------------------------------------------------------
+  /** Lifetime of an operator API key when `--ttl` is not given. Shorter than a SCIM token's: a key spans tenants. */
+  OPERATOR_KEY_DEFAULT_TTL: duration('OPERATOR_KEY_DEFAULT_TTL').default(parseDuration('30d')!),
+  /** Longest lifetime an operator API key may be issued with; the database refuses more than 365 days whatever this says. */
+  OPERATOR_KEY_MAX_TTL: duration('OPERATOR_KEY_MAX_TTL')
+    .refine((ms) => ms <= parseDuration('365d')!, 'at most 365d')
+    .default(parseDuration('90d')!),
+  /**
+   * OpenID Connect issuer whose JWT access tokens the admin API accepts as `Authorization: Bearer`. Its
+   * discovery document and keys are fetched from it, so TLS is required except on this machine. Unset:
+   * operator API keys only. Setting it requires ADMIN_OIDC_AUDIENCE and ADMIN_OIDC_ROLE_MAP.
+   */
+  ADMIN_OIDC_ISSUER: url(['http:', 'https:'])
+    .refine(httpsOrLoopback, 'plain http only to localhost, 127.0.0.1 or [::1]; use https')
+    .optional(),
+  /** The `aud` a token must carry: the identifier the IdP gives the admin API (never a client id of another app). */
+  ADMIN_OIDC_AUDIENCE: z.string().min(1).optional(),
+  /** The claim holding the operator's groups (or roles): an array of strings, or one string. */
+  ADMIN_OIDC_ROLE_CLAIM: z.string().min(1).default('groups'),
+  /** Which claim values make which operator; syntax in src/operators/oidc-role-map.ts. */
+  ADMIN_OIDC_ROLE_MAP: z
+    .string()
+    .transform((text, ctx) => {
+      const parsed = parseRoleMap(text);
+      if (parsed.ok) return parsed.map;
+      ctx.addIssue({ code: 'custom', message: parsed.problem });
+      return z.NEVER;
+    })
+    .optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -121,10 +199,15 @@ export interface Config {
     defaultCount: number;
     tokenDefaultTtlMs: number;
     tokenMaxTtlMs: number;
+    /** Per-tenant requests per second; 0 means unlimited. */
+    rateLimitPerSecond: number;
+    rateBurst: number;
   };
   trustProxy: string;
   shutdownGraceMs: number;
   jobs: JobsConfig;
+  audit: AuditConfig;
+  admin: AdminConfig;
 }
 
 export interface JobsConfig {
@@ -139,4 +222,29 @@ export interface JobsConfig {
   lockMs: number;
   sweepIntervalMs: number;
   sweepGraceMs: number;
+  lifecycleIntervalMs: number;
+  inactivityCheckIntervalMs: number;
+}
+
+/** Signed audit checkpoints; see AUDIT_SIGNING_KEY_FILE. */
+export interface AuditConfig {
+  /** Path of the Ed25519 private key (PEM); the key itself is read only by what signs or verifies. */
+  signingKeyFile: string | undefined;
+  checkpointDir: string | undefined;
+  checkpointIntervalMs: number;
+}
+
+/** Who may call the admin API, and how they prove it. */
+export interface AdminConfig {
+  keyDefaultTtlMs: number;
+  keyMaxTtlMs: number;
+  /** Unset: operator API keys only. */
+  oidc: AdminOidcConfig | undefined;
+}
+
+export interface AdminOidcConfig {
+  issuer: string;
+  audience: string;
+  roleClaim: string;
+  roleMap: RoleMap;
 }

@@ -3,7 +3,7 @@
  * one exit status on the CLI and one HTTP status on the admin API; branch on `code`, not on the class,
  * because errors cross process boundaries.
  */
-export const DOMAIN_ERROR_CODES = ['not_found', 'conflict', 'invalid_input', 'limit_reached'] as const;
+export const DOMAIN_ERROR_CODES = ['not_found', 'conflict', 'invalid_input', 'limit_reached', 'forbidden'] as const;
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
 
 export class DomainError extends Error {

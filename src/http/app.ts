@@ -4,6 +4,8 @@ import type pg from 'pg';
 import { pinoHttp } from 'pino-http';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
+import { type Metrics, metricsHandler, processMetrics } from '../metrics/registry.js';
+import { createStatusRegistry, queueDepthReader } from '../metrics/status-gauges.js';
 import { scimErrorHandler } from '../scim/http/scim-error-handler.js';
 import { scimRouter } from '../scim/http/scim-router.js';
 import type { TenantContext } from '../scim/tenant-context.js';
@@ -16,10 +18,12 @@ export interface AppDeps {
   redis: Redis;
   log: Logger;
   onMarked?: OnUsersMarked;
+  /** Where requests are counted; by default the process's metrics, which the workers of `lanyard start` share. */
+  metrics?: Metrics;
 }
 
 /** The HTTP service: health endpoints and every tenant's SCIM endpoint. */
-export function createApp({ config, pool, redis, log, onMarked }: AppDeps): express.Express {
+export function createApp({ config, pool, redis, log, onMarked, metrics = processMetrics() }: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   // Resource ETags are SCIM versions, set by the handlers; Express's body hashes would contradict them.
@@ -55,6 +59,12 @@ export function createApp({ config, pool, redis, log, onMarked }: AppDeps): expr
     const ready = postgres && redisOk;
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', postgres: postgres ? 'ok' : 'down', redis: redisOk ? 'ok' : 'down' });
   });
+  // Unauthenticated for now, like the health endpoints, and reachable only where HOST binds the service;
+  // it names tenants, so the admin API will put it behind its authentication.
+  const status = createStatusRegistry({ pool, log, queueDepth: queueDepthReader(config.redisUrl, config.jobs, redis) });
+  app.get('/metrics', metricsHandler(metrics.registry, status));
+
+  app.use('/scim/v2', metrics.scimRequests);
 
   app.use(
     '/scim/v2/:tenant',
@@ -65,6 +75,7 @@ export function createApp({ config, pool, redis, log, onMarked }: AppDeps): expr
       maxBodyBytes: config.scim.maxBodyBytes,
       maxResults: config.scim.maxResults,
       defaultCount: config.scim.defaultCount,
+      rateLimit: { redis, prefix: config.jobs.queuePrefix, perSecond: config.scim.rateLimitPerSecond, burst: config.scim.rateBurst },
       ...(onMarked ? { onMarked } : {}),
     }),
   );

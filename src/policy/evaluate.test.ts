@@ -71,11 +71,22 @@ describe('evaluate', () => {
           entitlement: 'role:analyst_ro',
           endsAt: new Date('2027-01-31T00:00:00Z'),
           endsAtSetBy: 'user',
+          userEndsAt: new Date('2027-01-31T00:00:00Z'),
+          contractEndsAt: null,
           approvalRequired: false,
-          reasons: [{ rule: 0, ruleName: 'analysts', package: 'warehouse-analyst', group: { id: ANALYSTS.id, displayName: 'Partner Analysts' }, endsAt: new Date('2027-01-31T00:00:00Z'), approvalRequired: false }],
+          reasons: [
+            { rule: 0, ruleName: 'analysts', package: 'warehouse-analyst', group: { id: ANALYSTS.id, displayName: 'Partner Analysts' }, maxDuration: 'P90D', endsAt: new Date('2027-01-31T00:00:00Z'), approvalRequired: false },
+          ],
         },
       ],
     });
+  });
+
+  it('ends access at the tenant\'s contract end when that comes first, and grants nothing once it has passed', () => {
+    const contract = new Date('2026-12-31T00:00:00Z');
+    const result = evaluate(partner(), [ANALYSTS], POLICY, NOW, { contractEndsAt: contract });
+    expect(result.desired[0]!).toMatchObject({ endsAt: contract, endsAtSetBy: 'contract', contractEndsAt: contract });
+    expect(evaluate(partner(), [ANALYSTS], POLICY, NOW, { contractEndsAt: new Date(NOW.getTime() - 1) })).toEqual({ status: 'ended', desired: [] });
   });
 
   it('ends access at the package maximum when that comes before the user\'s end date', () => {

@@ -19,7 +19,8 @@ const NEXT: Record<GrantState, readonly GrantState[]> = {
   revoked: [],
   // An operator's replay or release moves these on again.
   failed: ['provisioning', 'revoking', 'revoked'],
-  held: ['provisioning', 'revoking', 'revoked'],
+  // A held deprovision is released (revoking) or rejected, or the IdP takes it back (active again).
+  held: ['active', 'provisioning', 'revoking', 'revoked'],
 };
 
 export function canTransition(from: GrantState, to: GrantState): boolean {
@@ -34,5 +35,5 @@ export function isLive(state: GrantState): boolean {
 }
 
 /** Why access ended; recorded on the grant and in the audit trail. */
-export const REVOKE_REASONS = ['policy', 'deactivated', 'deleted', 'quarantined', 'expired', 'sponsor_removed', 'inactive', 'denied', 'operator'] as const;
+export const REVOKE_REASONS = ['policy', 'deactivated', 'deleted', 'quarantined', 'expired', 'sponsor_removed', 'inactive', 'denied', 'operator', 'offboarded'] as const;
 export type RevokeReason = (typeof REVOKE_REASONS)[number];

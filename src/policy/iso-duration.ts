@@ -34,3 +34,15 @@ export function addIsoDuration(start: Date, duration: IsoDuration): Date {
   const ms = ((((duration.weeks * 7 + duration.days) * 24 + duration.hours) * 60 + duration.minutes) * 60 + duration.seconds) * 1000;
   return new Date(d.getTime() + ms);
 }
+
+/** `start` moved forward by a duration the policy schema has already validated. */
+export function addValidDuration(start: Date, text: string): Date {
+  const duration = parseIsoDuration(text);
+  if (!duration) throw new Error(`unvalidated duration ${text}`);
+  return addIsoDuration(start, duration);
+}
+
+/** A validated duration in milliseconds (months and years counted from 1970-01-01, for windows and periods). */
+export function validDurationMs(text: string): number {
+  return addValidDuration(new Date(0), text).getTime();
+}

@@ -1,6 +1,5 @@
 import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError, formatIssuePath } from '../errors/config-error.js';
-import { parseIsoDuration } from './iso-duration.js';
 import { type PolicyDocument, policySchema } from './policy-schema.js';
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
@@ -49,6 +48,16 @@ export function loadPolicy(text: string): PolicyLoad {
       if (!policy.packages[pkg]) errors.push(new ConfigError(`rules[${r}].grant[${g}]`, `unknown access package "${pkg}"`));
     });
   });
+  policy.emergency?.packages.forEach((pkg, i) => {
+    if (!policy.packages[pkg]) errors.push(new ConfigError(`emergency.packages[${i}]`, `unknown access package "${pkg}"`));
+  });
+  // A package that needs approval must have someone who can give it.
+  for (const [pkgName, pkg] of Object.entries(policy.packages)) {
+    if (pkg.approval !== 'required') continue;
+    const route = pkg.approvers ?? policy.approvals.approvers;
+    const someone = route.includes('sponsor') || (route.includes('tenant') && policy.approvals.tenantApprovers.length > 0) || (route.includes('msp') && policy.approvals.mspApprovers.length > 0);
+    if (!someone) errors.push(new ConfigError(`packages.${pkgName}`, `needs approval, but nobody can approve it (approvers: ${route.join(', ')}; the lists under approvals are empty)`));
+  }
   if (policy.connectors) {
     const declared = new Set(policy.connectors);
     for (const [pkgName, pkg] of Object.entries(policy.packages)) {
@@ -60,11 +69,4 @@ export function loadPolicy(text: string): PolicyLoad {
     }
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, policy };
-}
-
-/** The package's maximum duration, already validated by the schema. */
-export function maxDurationOf(pkg: { maxDuration: string }) {
-  const duration = parseIsoDuration(pkg.maxDuration);
-  if (!duration) throw new Error(`unvalidated duration ${pkg.maxDuration}`);
-  return duration;
 }

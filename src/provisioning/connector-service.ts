@@ -5,15 +5,22 @@ import { recordAuditEvent } from '../audit/record-audit-event.js';
 import { formatIssuePath } from '../errors/config-error.js';
 import { DomainError } from '../errors/domain-error.js';
 import type { Logger } from '../log/logger.js';
-import { type ConnectorRecord, findConnector, insertConnector, listConnectors, type OnDelete } from '../store/connectors-store.js';
+import { type ConnectorRecord, findConnector, insertConnector, listConnectors, type OnDelete, updateConnector } from '../store/connectors-store.js';
 import type { Queryable } from '../store/pool.js';
-import { seal } from '../tenants/secret-box.js';
-import { maskSecrets, splitSecrets } from '../tenants/secret-fields.js';
+import { open as openSealed, seal } from '../tenants/secret-box.js';
+import { joinSecrets, maskSecrets, splitSecrets } from '../tenants/secret-fields.js';
 import { inTenantBySlug } from '../tenants/tenant-service.js';
 import { CONNECTOR_KINDS } from './connector-registry.js';
 import { connectorSecretOwner, openConnector } from './open-connector.js';
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export interface ConnectorInput {
+  name: string;
+  kind: string;
+  config: unknown;
+  onDelete?: OnDelete;
+}
 
 export interface ConnectorSummary {
   name: string;
@@ -37,23 +44,14 @@ export class ConnectorService {
    * Validates the configuration with the kind's own schema, seals its secret fields, and stores it. Errors
    * name the configuration path but never repeat a value, since a value may be a secret.
    */
-  async add(slug: string, input: { name: string; kind: string; config: unknown; onDelete?: OnDelete }, actor: string): Promise<ConnectorSummary> {
-    if (!NAME.test(input.name)) throw new DomainError('invalid_input', `name: expected lower-case letters, digits and "-", got "${input.name.slice(0, 64)}"`);
-    const kind = CONNECTOR_KINDS.get(input.kind);
-    if (!kind) throw new DomainError('invalid_input', `kind: "${input.kind.slice(0, 64)}" is not one of ${[...CONNECTOR_KINDS.keys()].join(', ')}`);
-    const parsed = kind.configSchema.safeParse(input.config);
-    if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => `config.${formatIssuePath(i.path) || '(root)'}: ${i.message}`);
-      throw new DomainError('invalid_input', problems.join('\n'));
-    }
-    const { open: clear, secrets } = splitSecrets(parsed.data as Record<string, unknown>, kind.secretFields);
-    const secretPaths = Object.keys(secrets);
+  async add(slug: string, input: ConnectorInput, actor: string): Promise<ConnectorSummary> {
+    const { kind, clear, secrets, secretPaths } = this.validate(input);
     return inTenantBySlug(this.pool, slug, async (db, tenant) => {
       const sealed = secretPaths.length ? seal(JSON.stringify(secrets), this.masterKey, connectorSecretOwner(tenant.id, input.name)) : null;
       const onDelete = input.onDelete ?? 'remove';
       const record = await insertConnector(db, tenant.id, { name: input.name, kind: kind.kind, config: clear, secrets: sealed, secretPaths, onDelete, createdBy: actor });
       if (!record) throw new DomainError('conflict', `tenant "${slug}" already has a connector "${input.name}"`);
-      await recordAuditEvent(db, tenant.id, {
+      recordAuditEvent(db, tenant.id, {
         actor,
         action: 'connector.added',
         resourceType: 'connector',
@@ -63,6 +61,57 @@ export class ConnectorService {
       });
       return summary(record);
     });
+  }
+
+  /** Replaces a connector's configuration and on-delete setting; its kind cannot change. */
+  async update(slug: string, input: ConnectorInput, actor: string): Promise<ConnectorSummary> {
+    const { kind, clear, secrets, secretPaths } = this.validate(input);
+    return inTenantBySlug(this.pool, slug, async (db, tenant) => {
+      const current = await findConnector(db, tenant.id, input.name);
+      if (!current) throw new DomainError('not_found', `tenant "${slug}" has no connector "${input.name}"`);
+      if (current.kind !== kind.kind) throw new DomainError('conflict', `connector "${input.name}" is of kind ${current.kind}, not ${kind.kind}; a kind cannot change`);
+      const sealed = secretPaths.length ? seal(JSON.stringify(secrets), this.masterKey, connectorSecretOwner(tenant.id, input.name)) : null;
+      const onDelete = input.onDelete ?? 'remove';
+      const record = (await updateConnector(db, tenant.id, { name: input.name, config: clear, secrets: sealed, secretPaths, onDelete }))!;
+      recordAuditEvent(db, tenant.id, {
+        actor,
+        action: 'connector.updated',
+        resourceType: 'connector',
+        resourceId: input.name,
+        attributes: Object.keys(clear).concat(secretPaths).sort(),
+        detail: { kind: kind.kind, onDelete },
+      });
+      return summary(record);
+    });
+  }
+
+  /**
+   * The stored configuration of every connector of the tenant, secrets opened: for comparing with a
+   * manifest inside this process only. Never print it.
+   */
+  async currentConfigs(slug: string): Promise<Map<string, { kind: string; config: Record<string, unknown>; onDelete: OnDelete }>> {
+    return this.read(slug, async (db, tenantId) => {
+      const records = await listConnectors(db, tenantId);
+      return new Map(
+        records.map((r) => {
+          const secrets = r.secretPaths.length ? (JSON.parse(openSealed(r.secrets, this.masterKey, connectorSecretOwner(tenantId, r.name))) as Record<string, unknown>) : {};
+          return [r.name, { kind: r.kind, config: joinSecrets(r.config, secrets), onDelete: r.onDelete }];
+        }),
+      );
+    });
+  }
+
+  private validate(input: ConnectorInput) {
+    if (!NAME.test(input.name)) throw new DomainError('invalid_input', `name: expected lower-case letters, digits and "-", got "${input.name.slice(0, 64)}"`);
+    const kind = CONNECTOR_KINDS.get(input.kind);
+    if (!kind) throw new DomainError('invalid_input', `kind: "${input.kind.slice(0, 64)}" is not one of ${[...CONNECTOR_KINDS.keys()].join(', ')}`);
+    const parsed = kind.configSchema.safeParse(input.config);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `config.${formatIssuePath(i.path) || '(root)'}: ${i.message}`);
+      throw new DomainError('invalid_input', problems.join('\n'));
+    }
+    const { open: clear, secrets } = splitSecrets(parsed.data as Record<string, unknown>, kind.secretFields);
+    return { kind, clear, secrets, secretPaths: Object.keys(secrets) };
   }
 
   async list(slug: string): Promise<ConnectorSummary[]> {

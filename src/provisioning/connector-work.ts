@@ -4,12 +4,12 @@ import { ConnectorError } from '../../connectors/kit/connector-error.js';
 import type { AuditEventInput } from '../audit/audit-event.js';
 import { type AccountRecord, findAccount, recordAccountEnsured, recordAccountError, recordAccountState, setAccountDesired } from '../store/accounts-store.js';
 import { grantState, grantsInState, heldEntitlements, moveGrant, type PendingGrant } from '../store/grants-store.js';
-import type { Queryable } from '../store/pool.js';
 import { inTenantTx } from '../store/transaction.js';
-import { findUser } from '../store/users-store.js';
+import { type ConnectorWorkInputs, connectorWorkInputs } from '../store/connector-work-inputs.js';
 import type { ConnectorInstances } from './connector-instances.js';
 import type { ConnectorWork } from './jobs.js';
 import { SYSTEM_ACTOR, WORKER_TX } from './reconcile.js';
+import type { Tx } from '../store/transaction.js';
 
 export interface ConnectorWorkDeps {
   pool: pg.Pool;
@@ -66,10 +66,7 @@ class WorkContext {
   ) {}
 
   async revoke(): Promise<void> {
-    const { grants, account, held } = await this.read(async (db) => ({
-      ...(await this.pending(db, 'revoking')),
-      held: await heldEntitlements(db, this.work.tenantId, this.work.userId, this.work.connector),
-    }));
+    const { grants, account, held } = await this.read('revoking');
     const ref = this.refOf(account, grants[0]?.userName);
     const done: PendingGrant[] = [];
     try {
@@ -93,10 +90,9 @@ class WorkContext {
   }
 
   async grant(): Promise<void> {
-    const { grants, account, user } = await this.read(async (db) => ({
-      ...(await this.pending(db, 'provisioning')),
-      user: await desiredAccount(db, this.work.tenantId, this.work.userId),
-    }));
+    const inputs = await this.read('provisioning');
+    const { grants, account } = inputs;
+    const user = desiredAccount(this.work.userId, inputs.user);
     const accountWanted = account?.desired === 'active' && account.state !== 'active';
     if ((grants.length === 0 && !accountWanted) || !user) return;
 
@@ -180,12 +176,6 @@ class WorkContext {
     return account && account.state !== 'removed' ? { id: account.ref } : null;
   }
 
-  private async pending(db: Queryable, state: 'provisioning' | 'revoking'): Promise<{ grants: PendingGrant[]; account: AccountRecord | null }> {
-    const grants = await grantsInState(db, this.work.tenantId, this.work.userId, this.work.connector, [state]);
-    const account = await findAccount(db, this.work.tenantId, this.work.connector, this.work.userId);
-    return { grants, account };
-  }
-
   /** The context of one downstream call; first waits out, by failing fast, a pause set meanwhile (a 429). */
   private async op(key: string): Promise<OpContext> {
     await this.beforeCall?.();
@@ -196,11 +186,13 @@ class WorkContext {
     return { actor: SYSTEM_ACTOR, action, resourceType: 'account', resourceId: this.work.userId, detail: { connector: this.work.connector, ...detail } };
   }
 
-  private read<T>(work: (db: Queryable) => Promise<T>): Promise<T> {
-    return inTenantTx(this.pool, this.work.tenantId, work, { readOnly: true });
+  /** Everything the lane needs before calling the downstream, in one query. */
+  private read(state: 'provisioning' | 'revoking'): Promise<ConnectorWorkInputs> {
+    const { tenantId, userId, connector } = this.work;
+    return inTenantTx(this.pool, tenantId, (db) => connectorWorkInputs(db, tenantId, userId, connector, state), { readOnly: true });
   }
 
-  private tx<T>(work: (db: Queryable) => Promise<T>): Promise<T> {
+  private tx<T>(work: (db: Tx) => Promise<T>): Promise<T> {
     return inTenantTx(this.pool, this.work.tenantId, work, WORKER_TX);
   }
 }
@@ -209,9 +201,8 @@ function event(action: string, grant: PendingGrant, connector: string, detail: R
   return { actor: SYSTEM_ACTOR, action, resourceType: 'grant', resourceId: grant.id, detail: { connector, entitlement: grant.entitlement, ...detail } };
 }
 
-/** The account a user should have downstream, from the stored SCIM user; null once the user is deleted. */
-async function desiredAccount(db: Queryable, tenantId: string, userId: string): Promise<DesiredAccount | null> {
-  const user = await findUser(db, tenantId, userId);
+/** The account a user should have downstream, from the stored SCIM user; null once the user is deleted or deactivated. */
+function desiredAccount(userId: string, user: ConnectorWorkInputs['user']): DesiredAccount | null {
   if (!user || !user.active) return null;
   const doc = user.doc as { displayName?: unknown; emails?: { value?: unknown; primary?: unknown }[] };
   const emails = Array.isArray(doc.emails) ? doc.emails : [];

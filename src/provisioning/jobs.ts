@@ -19,6 +19,29 @@ export const QUEUE_NAMES = {
   revocations: 'revocations',
 } as const;
 
+/**
+ * Marks whose reconcile was queued on the priority lane (they may take access away). The sweep re-queues a
+ * mark on the lane it was first queued on, so that work still waiting there is not queued twice; a mark
+ * whose lane the cause does not tell (a group change may add or remove) goes to the normal lane.
+ */
+const PRIORITY_CAUSES = new Set([
+  'user.patched',
+  'user.replaced',
+  'user.deleted',
+  'sponsor.changed',
+  'sponsor.deleted',
+  'group.deleted',
+  'tenant.contract_changed',
+  'tenant.offboarded',
+  'hold.released',
+  'lifecycle.due',
+  'lifecycle.inactive',
+]);
+
+export function laneOfCause(cause: string): 'normal' | 'priority' {
+  return PRIORITY_CAUSES.has(cause) ? 'priority' : 'normal';
+}
+
 export const reconcileJobSchema = z.object({ tenantId: z.uuid(), userId: z.uuid() }).strict();
 export type ReconcileJob = z.infer<typeof reconcileJobSchema>;
 

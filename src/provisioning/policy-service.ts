@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { recordAuditEvent } from '../audit/record-audit-event.js';
 import { DomainError } from '../errors/domain-error.js';
-import { evaluate } from '../policy/evaluate.js';
+import { type Evaluation, evaluate } from '../policy/evaluate.js';
 import { loadPolicy } from '../policy/load-policy.js';
 import { planChanges } from '../policy/plan.js';
 import type { PolicyDocument } from '../policy/policy-schema.js';
@@ -16,7 +16,7 @@ const BATCH = 1000;
 
 export interface UserPlan {
   userName: string;
-  status: 'eligible' | 'inactive' | 'quarantined' | 'ended';
+  status: Evaluation['status'];
   missing?: string[];
   grant: { connector: string; entitlement: string; packages: string[]; approval: boolean }[];
   revoke: { connector: string; entitlement: string; packages: string[]; reason: string }[];
@@ -44,7 +44,7 @@ export class PolicyService {
     const { version, tenantId } = await inTenantBySlug(this.pool, slug, async (db, tenant) => {
       const version = await insertPolicyVersion(db, tenant.id, { source, document: policy, appliedBy: actor });
       await markAllUsers(db, tenant.id, 'policy.applied');
-      await recordAuditEvent(db, tenant.id, {
+      recordAuditEvent(db, tenant.id, {
         actor,
         action: 'policy.applied',
         resourceType: 'policy',
@@ -85,16 +85,17 @@ export class PolicyService {
           const grants = await grantsOfUsers(db, tenant.id, users.map((u) => u.id));
           for (const user of users) {
             result.users += 1;
-            const evaluation = evaluate(userFacts(user, policy.intake), user.groups, policy, now);
+            const evaluation = evaluate(userFacts(user, policy.intake), user.groups, policy, now, { contractEndsAt: tenant.contractEndsAt });
             const plan = planChanges(evaluation, grants.get(user.id) ?? [], now);
             const entry: UserPlan = {
               userName: user.userName,
               status: evaluation.status,
               ...(evaluation.status === 'quarantined' ? { missing: evaluation.missing } : {}),
-              grant: plan.grant.map((g) => {
-                const packages = [...new Set(g.desired.reasons.map((r) => r.package))];
+              // Approvals already given are not read here: a package that needs one is shown as waiting for it.
+              grant: [...plan.grant.map((g) => ({ desired: g.desired, approval: false })), ...plan.awaitingApproval.map((desired) => ({ desired, approval: true }))].map(({ desired, approval }) => {
+                const packages = [...new Set(desired.reasons.map((r) => r.package))];
                 packages.forEach((p) => count(p, 'grant'));
-                return { connector: g.desired.connector, entitlement: g.desired.entitlement, packages, approval: g.start === 'awaiting_approval' };
+                return { connector: desired.connector, entitlement: desired.entitlement, packages, approval };
               }),
               revoke: plan.revoke.map((r) => {
                 const packages = r.grant.packages ?? [];

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { ScimError } from '../errors/scim-error.js';
-import type { Queryable } from '../store/pool.js';
 import { inTenantTx } from '../store/transaction.js';
+import type { Tx } from '../store/transaction.js';
 
 /** Turns PostgreSQL's unique_violation on a SCIM uniqueness index into 409 `uniqueness` (RFC 7644 §3.3). */
 export function asUniquenessError(err: unknown, constraints: Record<string, string>): unknown {
@@ -20,7 +20,7 @@ export async function scimWrite<T>(
   pool: pg.Pool,
   tenantId: string,
   constraints: Record<string, string>,
-  work: (db: Queryable) => Promise<T>,
+  work: (db: Tx) => Promise<T>,
 ): Promise<T> {
   try {
     return await inTenantTx(pool, tenantId, work);

@@ -1,6 +1,7 @@
 import type { AuditEventInput } from '../audit/audit-event.js';
 import { writeWithAudit } from '../audit/record-audit-event.js';
 import type { Queryable } from './pool.js';
+import type { Tx } from './transaction.js';
 
 export const ACCOUNT_STATES = ['active', 'disabled', 'removed'] as const;
 export type AccountState = (typeof ACCOUNT_STATES)[number];
@@ -61,7 +62,7 @@ export async function setAccountDesired(db: Queryable, tenantId: string, connect
  * desired state is left alone when the row exists: a reconcile may have asked for it to go meanwhile.
  */
 export async function recordAccountEnsured(
-  db: Queryable,
+  db: Tx,
   tenantId: string,
   account: { connector: string; userId: string; userName: string; ref: string },
   event: AuditEventInput | null,
@@ -81,7 +82,7 @@ export async function recordAccountEnsured(
 
 /** Records the downstream state an account was brought to, if the account still wants it. */
 export async function recordAccountState(
-  db: Queryable,
+  db: Tx,
   tenantId: string,
   connector: string,
   userId: string,

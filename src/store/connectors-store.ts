@@ -59,3 +59,16 @@ export async function listConnectors(db: Queryable, tenantId: string): Promise<C
   const { rows } = await db.query<ConnectorRow>(`SELECT ${COLUMNS} FROM connectors WHERE tenant_id = $1 ORDER BY name`, [tenantId]);
   return rows.map(toRecord);
 }
+
+/** Replaces a connector's configuration (kind stays); answers the record, or null when there is none. */
+export async function updateConnector(
+  db: Queryable,
+  tenantId: string,
+  c: { name: string; config: Record<string, unknown>; secrets: unknown; secretPaths: string[]; onDelete: OnDelete },
+): Promise<ConnectorRecord | null> {
+  const { rows } = await db.query<ConnectorRow>(
+    `UPDATE connectors SET config = $3, secrets = $4, secret_paths = $5, on_delete = $6 WHERE tenant_id = $1 AND name = $2 RETURNING ${COLUMNS}`,
+    [tenantId, c.name, c.config, c.secrets === null ? null : JSON.stringify(c.secrets), c.secretPaths, c.onDelete],
+  );
+  return rows[0] ? toRecord(rows[0]) : null;
+}

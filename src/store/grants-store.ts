@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditEventInput } from '../audit/audit-event.js';
 import { writeWithAudit } from '../audit/record-audit-event.js';
+import type { EndBound } from '../policy/evaluate.js';
 import type { GrantState } from '../policy/grant-state.js';
 import type { CurrentGrant } from '../policy/plan.js';
 import type { Queryable } from './pool.js';
+import type { Tx } from './transaction.js';
 
 /** Every live or ended grant of the given users, for planning (ended ones are ignored by the plan). */
 export async function grantsOfUsers(db: Queryable, tenantId: string, userIds: string[]): Promise<Map<string, CurrentGrant[]>> {
@@ -34,20 +36,29 @@ export interface NewGrant {
   reasons: unknown[];
   policyVersion: number | null;
   endsAt: Date;
+  endBound: EndBound;
+  approvalId?: string | null;
+  exceptionId?: string | null;
+  /** The moment the grant was decided; a package's maximum duration counts from it. */
+  createdAt: Date;
   lastError?: string;
 }
 
 /** Inserts a grant and its audit event in one statement; the live-grant index makes a duplicate fail. */
-export async function insertGrant(db: Queryable, tenantId: string, grant: NewGrant, event: Omit<AuditEventInput, 'resourceId'>): Promise<string> {
+export async function insertGrant(db: Tx, tenantId: string, grant: NewGrant, event: Omit<AuditEventInput, 'resourceId'>): Promise<string> {
   const id = randomUUID();
   await writeWithAudit(
     db,
     tenantId,
     {
       name: 'grants.insert',
-      text: `INSERT INTO grants (tenant_id, id, user_id, user_name, connector, entitlement, state, reasons, policy_version, ends_at, last_error)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-      values: [tenantId, id, grant.userId, grant.userName, grant.connector, grant.entitlement, grant.state, JSON.stringify(grant.reasons), grant.policyVersion, grant.endsAt, grant.lastError ?? null],
+      text: `INSERT INTO grants (tenant_id, id, user_id, user_name, connector, entitlement, state, reasons, policy_version, ends_at, last_error,
+                                end_bound, approval_id, exception_id, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id`,
+      values: [
+        tenantId, id, grant.userId, grant.userName, grant.connector, grant.entitlement, grant.state, JSON.stringify(grant.reasons), grant.policyVersion, grant.endsAt, grant.lastError ?? null,
+        grant.endBound, grant.approvalId ?? null, grant.exceptionId ?? null, grant.createdAt,
+      ],
     },
     { ...event, resourceId: id },
   );
@@ -62,6 +73,10 @@ export interface GrantMove {
   started?: boolean;
   /** Replaces `last_error`; null clears it. */
   lastError?: string | null;
+  /** The deprovision hold a move to `held` waits on. */
+  holdId?: string;
+  /** Clears the revoke reason: a held grant given back did not end. */
+  clearRevokeReason?: boolean;
 }
 
 /**
@@ -69,7 +84,7 @@ export interface GrantMove {
  * statement. Answers false when the grant had moved on meanwhile: the caller re-reads instead of
  * overwriting someone else's decision.
  */
-export async function moveGrant(db: Queryable, tenantId: string, id: string, move: GrantMove, event: AuditEventInput): Promise<boolean> {
+export async function moveGrant(db: Tx, tenantId: string, id: string, move: GrantMove, event: AuditEventInput): Promise<boolean> {
   const rows = await writeWithAudit(
     db,
     tenantId,
@@ -77,31 +92,38 @@ export async function moveGrant(db: Queryable, tenantId: string, id: string, mov
       name: 'grants.move',
       text: `UPDATE grants
                 SET state = $3,
-                    revoke_reason = COALESCE($4, revoke_reason),
+                    revoke_reason = CASE WHEN $10 THEN NULL ELSE COALESCE($4, revoke_reason) END,
                     starts_at = CASE WHEN $5 THEN now() ELSE starts_at END,
                     last_error = CASE WHEN $6 THEN $7 ELSE last_error END,
+                    hold_id = COALESCE($9, hold_id),
                     updated_at = now()
               WHERE tenant_id = $1 AND id = $2 AND state = ANY($8::text[])
               RETURNING id`,
-      values: [tenantId, id, move.to, move.revokeReason ?? null, move.started ?? false, move.lastError !== undefined, move.lastError ?? null, move.from],
+      values: [tenantId, id, move.to, move.revokeReason ?? null, move.started ?? false, move.lastError !== undefined, move.lastError ?? null, move.from, move.holdId ?? null, move.clearRevokeReason ?? false],
     },
     event,
   );
   return rows.length === 1;
 }
 
-/** Moves a live grant's end later (never earlier: that would be a revoke in disguise). */
-export async function extendGrant(db: Queryable, tenantId: string, id: string, endsAt: Date, event: AuditEventInput): Promise<void> {
-  await writeWithAudit(
+/**
+ * Moves a live grant's end, with what now sets it (and the approval behind it). Only reconciles move ends,
+ * and they never run two at a time for one user, so no guard on the old end is needed; answers whether it
+ * moved.
+ */
+export async function moveGrantEnd(db: Tx, tenantId: string, id: string, to: { endsAt: Date; endBound: EndBound; approvalId: string | null }, event: AuditEventInput): Promise<boolean> {
+  const rows = await writeWithAudit(
     db,
     tenantId,
     {
-      name: 'grants.extend',
-      text: `UPDATE grants SET ends_at = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2 AND ends_at < $3 RETURNING id`,
-      values: [tenantId, id, endsAt],
+      name: 'grants.move-end',
+      text: `UPDATE grants SET ends_at = $3, end_bound = $4, approval_id = COALESCE($5, approval_id), updated_at = now()
+              WHERE tenant_id = $1 AND id = $2 AND state <> 'revoked' AND ends_at IS DISTINCT FROM $3 RETURNING id`,
+      values: [tenantId, id, to.endsAt, to.endBound, to.approvalId],
     },
     event,
   );
+  return rows.length === 1;
 }
 
 export interface PendingGrant {
@@ -130,7 +152,7 @@ export async function grantsInState(db: Queryable, tenantId: string, userId: str
 export async function heldEntitlements(db: Queryable, tenantId: string, userId: string, connector: string): Promise<Set<string>> {
   const { rows } = await db.query<{ entitlement: string }>({
     name: 'grants.held',
-    text: `SELECT DISTINCT entitlement FROM grants WHERE tenant_id = $1 AND user_id = $2 AND connector = $3 AND state IN ('provisioning', 'active', 'failed')`,
+    text: `SELECT DISTINCT entitlement FROM grants WHERE tenant_id = $1 AND user_id = $2 AND connector = $3 AND state IN ('provisioning', 'active', 'failed', 'held')`,
     values: [tenantId, userId, connector],
   });
   return new Set(rows.map((r) => r.entitlement));
@@ -172,7 +194,7 @@ export async function failedWork(db: Queryable, tenantId: string): Promise<Faile
  * Puts the parked work of one user on one connector back in flight: failed grants go back to provisioning,
  * or to revoking when they were on their way out. Returns the grants moved.
  */
-export async function requeueFailedGrants(db: Queryable, tenantId: string, userId: string, connector: string, actor: string): Promise<number> {
+export async function requeueFailedGrants(db: Tx, tenantId: string, userId: string, connector: string, actor: string): Promise<number> {
   const failed = await grantsInState(db, tenantId, userId, connector, ['failed']);
   let moved = 0;
   for (const grant of failed) {

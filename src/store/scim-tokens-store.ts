@@ -118,3 +118,9 @@ export async function touchToken(db: Queryable, tokenId: string, resolutionMs: n
     [tokenId, resolutionMs],
   );
 }
+
+/** Revokes every token of the tenant still in force; answers how many. */
+export async function revokeAllTokens(db: Queryable, tenantId: string, revokedBy: string): Promise<number> {
+  const { rowCount } = await db.query('UPDATE scim_tokens SET revoked_at = now(), revoked_by = $2 WHERE tenant_id = $1 AND revoked_at IS NULL', [tenantId, revokedBy]);
+  return rowCount ?? 0;
+}

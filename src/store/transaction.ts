@@ -1,5 +1,28 @@
 import type pg from 'pg';
+import { appendAuditStatement, type PendingAuditEvent } from './audit-append.js';
 import type { Queryable } from './pool.js';
+
+/**
+ * A connection inside a transaction opened by `inTx` or `inTenantTx`.
+ *
+ * Audit events recorded in it wait in `pendingAudit` and are appended to the chain by one statement sent
+ * right before COMMIT, with no await in between (node-postgres sends a queued query the moment the previous
+ * one completes). The tenant's chain head, which every audited write of the tenant needs, is therefore
+ * locked for that statement and the commit only, not for the round trips of the rest of the transaction.
+ * The events still commit or vanish with the change they record.
+ */
+export interface Tx extends Queryable {
+  readonly pendingAudit: PendingAuditEvent[];
+}
+
+class TxClient implements Tx {
+  readonly pendingAudit: PendingAuditEvent[] = [];
+  readonly query: pg.PoolClient['query'];
+
+  constructor(client: pg.PoolClient) {
+    this.query = client.query.bind(client) as pg.PoolClient['query'];
+  }
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -37,7 +60,7 @@ const DEADLOCK = '40P01';
 export async function inTenantTx<T>(
   pool: pg.Pool,
   tenantId: string,
-  work: (db: Queryable) => Promise<T>,
+  work: (db: Tx) => Promise<T>,
   opts: TxOptions = {},
 ): Promise<T> {
   // Checked here because the id is inlined: BEGIN and set_config travel in one round trip that way.
@@ -48,7 +71,7 @@ export async function inTenantTx<T>(
 /** A transaction outside any tenant: only the tables without row-level security are visible. */
 export async function inTx<T>(
   pool: pg.Pool,
-  work: (db: Queryable) => Promise<T>,
+  work: (db: Tx) => Promise<T>,
   opts: TxOptions = {},
 ): Promise<T> {
   for (let attempt = 0; ; attempt++) {
@@ -60,12 +83,14 @@ export async function inTx<T>(
   }
 }
 
-async function runTx<T>(pool: pg.Pool, work: (db: Queryable) => Promise<T>, opts: TxOptions): Promise<T> {
+async function runTx<T>(pool: pg.Pool, work: (db: Tx) => Promise<T>, opts: TxOptions): Promise<T> {
   const client = await pool.connect();
   let result: T;
+  const tx = new TxClient(client);
   try {
     await client.query(`BEGIN${opts.readOnly ? ' READ ONLY' : ''};${opts.prelude ?? ''}`);
-    result = await work(client);
+    result = await work(tx);
+    if (opts.readOnly && tx.pendingAudit.length) throw new Error('audit events recorded in a read-only transaction');
   } catch (err) {
     await client.query('ROLLBACK').then(
       () => client.release(),
@@ -83,12 +108,14 @@ async function runTx<T>(pool: pg.Pool, work: (db: Queryable) => Promise<T>, opts
     );
     return result;
   }
-  try {
-    await client.query('COMMIT');
-  } catch (err) {
-    client.release(err as Error);
-    throw err;
+  // Both queued at once: see Tx. When the append fails, PostgreSQL answers the COMMIT with a rollback.
+  const append = tx.pendingAudit.length ? client.query(appendAuditStatement(tx.pendingAudit)) : Promise.resolve();
+  const [appended, committed] = await Promise.allSettled([append, client.query('COMMIT')]);
+  if (committed.status === 'rejected') {
+    client.release(committed.reason as Error);
+    throw committed.reason;
   }
   client.release();
+  if (appended.status === 'rejected') throw appended.reason;
   return result;
 }

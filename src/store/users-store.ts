@@ -112,3 +112,13 @@ export const USER_GROUPS_COLUMN = `(SELECT COALESCE(jsonb_agg(jsonb_build_object
 export interface UserRowWithGroups extends UserRow {
   groups?: GroupRef[];
 }
+
+/** A user by userName, case-insensitively (as SCIM compares it). */
+export async function findUserByUserName(db: Queryable, tenantId: string, userName: string): Promise<UserRecord | null> {
+  const { rows } = await db.query<UserRow>({
+    name: 'users.find-by-name',
+    text: `SELECT ${USER_COLUMNS} FROM users r WHERE r.tenant_id = $1 AND r.user_name_folded = lower($2)`,
+    values: [tenantId, userName],
+  });
+  return rows[0] ? toUserRecord(rows[0]) : null;
+}

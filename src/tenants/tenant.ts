@@ -14,6 +14,8 @@ export interface Tenant {
   slug: string;
   name: string;
   status: TenantStatus;
+  /** No grant of the tenant outlives its contract. */
+  contractEndsAt: Date | null;
   createdAt: Date;
 }
 

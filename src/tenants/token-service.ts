@@ -52,7 +52,7 @@ export class TokenService {
         createdBy: actor,
         expiresAt: new Date(Date.now() + ttlMs),
       });
-      await recordAuditEvent(db, tenant.id, {
+      recordAuditEvent(db, tenant.id, {
         actor,
         action: 'scim_token.issued',
         resourceType: 'scim_token',
@@ -84,7 +84,7 @@ export class TokenService {
       const outcome = await revokeToken(db, tenant.id, tokenId, actor);
       if (outcome === 'not_found') throw new DomainError('not_found', `no token "${tokenId}" in tenant "${slug}"`);
       if (outcome === 'revoked') {
-        await recordAuditEvent(db, tenant.id, {
+        recordAuditEvent(db, tenant.id, {
           actor,
           action: 'scim_token.revoked',
           resourceType: 'scim_token',

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { loginRoleName } from '../../connectors/postgres/client.js';
 import { databaseUrl, dropDatabase, withAdmin } from './databases.js';
 
 /**
@@ -14,6 +15,10 @@ export interface DownstreamPostgres {
   roles: Record<string, string>;
   /** Every login role Lanyard created, with whether it can log in and the group roles it holds. */
   logins(): Promise<{ name: string; enabled: boolean; grants: string[] }[]>;
+  /** The login role Lanyard made for one user, if there is one. */
+  login(userId: string, userName: string): Promise<{ name: string; enabled: boolean; grants: string[] } | undefined>;
+  /** The group roles that user's login role holds; undefined when it has none. */
+  grantsOf(userId: string, userName: string): Promise<string[] | undefined>;
   drop(): Promise<void>;
 }
 
@@ -31,12 +36,21 @@ export async function createDownstreamPostgres(roleNames: string[]): Promise<Dow
       await c.query(`GRANT ${role} TO ${admin} WITH ADMIN OPTION`);
     }
     await c.query(`GRANT pg_signal_backend TO ${admin}`);
+    // What the connector's lastActivity needs to read the times of the partners' sessions.
+    await c.query(`GRANT pg_read_all_stats TO ${admin}`);
   });
   const url = new URL(databaseUrl(database));
   url.username = admin;
-  return {
+  const downstream: DownstreamPostgres = {
     config: { url: url.toString(), rolePrefix: prefix, grantableRoles: Object.values(roles) },
     roles,
+    async login(userId, userName) {
+      const name = loginRoleName(prefix, userId, userName);
+      return (await downstream.logins()).find((l) => l.name === name);
+    },
+    async grantsOf(userId, userName) {
+      return (await downstream.login(userId, userName))?.grants;
+    },
     logins: () =>
       withAdmin(async (c) => {
         const { rows } = await c.query<{ name: string; enabled: boolean; grants: string[] }>(
@@ -56,4 +70,5 @@ export async function createDownstreamPostgres(roleNames: string[]): Promise<Dow
       });
     },
   };
+  return downstream;
 }

@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import { CORE_GROUP, CORE_USER, LANYARD_ACCESS, PATCH_OP } from '../../src/scim/schemas.js';
-import type { TestService, TestTenant } from './test-service.js';
+import { createDownstreamPostgres, type DownstreamPostgres } from './downstream-postgres.js';
+import { startTestService, type TestService, type TestTenant } from './test-service.js';
 
 export const INTAKE = { organization: 'Globex', sponsor: 'ada@acme.example', accessEndDate: '2099-01-01T00:00:00Z' };
 
@@ -45,4 +46,35 @@ export async function grantsOf(svc: TestService, t: TestTenant, userId?: string)
 export async function auditActions(svc: TestService, t: TestTenant, resourceId: string): Promise<string[]> {
   const rows = await svc.sql<{ action: string }>('SELECT action FROM audit_events WHERE tenant_id = $1 AND resource_id = $2 ORDER BY seq', [t.id, resourceId]);
   return rows.map((r) => r.action);
+}
+
+export interface WarehouseTenant {
+  svc: TestService;
+  t: TestTenant;
+  downstream: DownstreamPostgres;
+  scim: ReturnType<typeof idp>;
+  close(): Promise<void>;
+}
+
+/**
+ * The setup of the pipeline tests: a service with its workers (sweeping every second), a real PostgreSQL
+ * downstream with the given group roles, and one tenant with that downstream as its `warehouse` connector
+ * and the policy `policyFor` writes for the roles' real names.
+ */
+export async function startWarehouseTenant(roleNames: string[], policyFor: (roles: Record<string, string>) => string): Promise<WarehouseTenant> {
+  const downstream = await createDownstreamPostgres(roleNames);
+  const svc = await startTestService({ SWEEP_INTERVAL: '1s', SWEEP_GRACE: '1s' }, { workers: true });
+  const t = await svc.tenant();
+  await svc.runtime.connectors.add(t.slug, { name: 'warehouse', kind: 'postgres', config: downstream.config }, 'operator:test');
+  await svc.runtime.policies.apply(t.slug, policyFor(downstream.roles), 'operator:test');
+  return {
+    svc,
+    t,
+    downstream,
+    scim: idp(svc, t),
+    async close() {
+      await svc.close();
+      await downstream.drop();
+    },
+  };
 }

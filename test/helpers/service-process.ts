@@ -8,6 +8,12 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The Node.js flags `npm start` runs the service with (package.json); a test keeps the two in step. */
 export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=16'];
 
+/**
+ * What a service process runs: the sources through `bin/lanyard.js` (what tests need, no build), or the
+ * compiled `dist/` that `npm start` runs (what benchmarks measure; `npm run build` first).
+ */
+export const ENTRIES = { source: 'bin/lanyard.js', built: 'dist/src/main.js' } as const;
+
 export interface ServiceProcess {
   child: ChildProcess;
   /** Where it listens, e.g. http://127.0.0.1:41234 */
@@ -34,9 +40,10 @@ export async function startServiceProcess(
   timeoutMs = 30_000,
   nodeArgs: string[] = [],
   command: 'start' | 'serve' | 'worker' = 'start',
+  entry: keyof typeof ENTRIES = 'source',
 ): Promise<ServiceProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...nodeArgs, 'bin/lanyard.js', command], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...nodeArgs, ENTRIES[entry], command], {
     cwd: ROOT,
     env: {
       PATH: process.env['PATH'] ?? '',

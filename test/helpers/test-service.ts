@@ -25,6 +25,8 @@ export interface TestService {
   sql<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, values?: unknown[]): Promise<R[]>;
   /** A tenant with one fresh token; returns its slug, token and SCIM base path. */
   tenant(slug?: string): Promise<TestTenant>;
+  /** The environment the real CLI needs to act on this service's database and queues. */
+  cliEnv(): Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -65,7 +67,7 @@ export async function startTestService(env: Record<string, string> = {}, opts: {
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1 });
   const app = createApp({ config, pool: runtime.pool, redis, log, onMarked: (tenantId, userIds, change) => void runtime.onMarked(tenantId, userIds, change) });
   const workers = opts.workers
-    ? await startWorkers({ pool: runtime.pool, queues: runtime.queues(), redisUrl: config.redisUrl, masterKey: config.masterKey, config: config.jobs, log })
+    ? await startWorkers({ pool: runtime.pool, queues: runtime.queues(), redisUrl: config.redisUrl, masterKey: config.masterKey, config: config.jobs, audit: config.audit, log })
     : undefined;
   const http = supertest(app);
   let owner: Promise<pg.Client> | undefined;
@@ -82,6 +84,9 @@ export async function startTestService(env: Record<string, string> = {}, opts: {
         return client;
       })();
       return (await (await owner).query<R>(text, values)).rows;
+    },
+    cliEnv() {
+      return { DATABASE_URL: database.url, LANYARD_MASTER_KEY: TEST_MASTER_KEY, REDIS_URL: config.redisUrl, QUEUE_PREFIX: config.jobs.queuePrefix };
     },
     async tenant(slug?: string) {
       const name = slug ?? `t${process.pid}-${++counter}-${Math.random().toString(36).slice(2, 8)}`;

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loginRoleName } from '../../connectors/postgres/client.js';
 import { CORE_GROUP, CORE_USER, ENTERPRISE_USER, LANYARD_ACCESS, PATCH_OP } from '../../src/scim/schemas.js';
 import { createDownstreamPostgres, type DownstreamPostgres } from '../helpers/downstream-postgres.js';
 import { type DownstreamApp, type DownstreamScim, startDownstreamScim } from '../helpers/downstream-scim.js';
@@ -117,8 +116,7 @@ describe('end to end', () => {
     const lookalike = (await send(entra, 'post', '/Groups', { schemas: [CORE_GROUP], displayName: 'Warehouse Analysts', members: [{ value: kim }] })).id!;
     expect(lookalike).toBeDefined();
 
-    const role = (id: string, userName: string) => loginRoleName(warehouse.config.rolePrefix, id, userName);
-    const login = async (id: string, userName: string) => (await warehouse.logins()).find((l) => l.name === role(id, userName));
+    const login = (id: string, userName: string) => warehouse.login(id, userName);
 
     await eventually(async () => {
       expect(await login(pat, 'pat.lee@globex.example')).toMatchObject({ enabled: true, grants: [warehouse.roles['analyst']] });

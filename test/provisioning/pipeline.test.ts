@@ -41,11 +41,6 @@ rules:
 `;
 }
 
-async function login(userId: string, userName: string) {
-  const name = loginRoleName(downstream.config.rolePrefix, userId, userName);
-  return (await downstream.logins()).find((l) => l.name === name);
-}
-
 beforeAll(async () => {
   downstream = await createDownstreamPostgres(['analyst', 'loader']);
   svc = await startTestService({ SWEEP_INTERVAL: '1s', SWEEP_GRACE: '1s', JOB_BACKOFF_BASE: '100ms' }, { workers: true });
@@ -71,14 +66,14 @@ describe('provisioning pipeline', () => {
       const [grant] = await grantsOf(svc, t, id);
       expect(grant).toMatchObject({ connector: 'warehouse', entitlement: `role:${downstream.roles['analyst']}`, state: 'active' });
       expect(grant!.starts_at).not.toBeNull();
-      expect(await login(id, userName)).toEqual({ name: expect.any(String), enabled: true, grants: [downstream.roles['analyst']] });
+      expect(await downstream.login(id, userName)).toEqual({ name: expect.any(String), enabled: true, grants: [downstream.roles['analyst']] });
       return grant!;
     });
     expect(await auditActions(svc, t, granted.id)).toEqual(['grant.requested', 'grant.activated']);
 
     await scim.setActive(id, false);
     await eventually(async () => {
-      expect(await login(id, userName)).toEqual({ name: expect.any(String), enabled: false, grants: [] });
+      expect(await downstream.login(id, userName)).toEqual({ name: expect.any(String), enabled: false, grants: [] });
       expect((await grantsOf(svc, t, id)).map((g) => [g.state, g.revoke_reason])).toEqual([['revoked', 'deactivated']]);
     });
     expect(await auditActions(svc, t, granted.id)).toEqual(['grant.requested', 'grant.activated', 'grant.revoking', 'grant.revoked']);
@@ -86,30 +81,32 @@ describe('provisioning pipeline', () => {
     // Re-activation is a new grant by policy: the history keeps both.
     await scim.setActive(id, true);
     await eventually(async () => {
-      expect(await login(id, userName)).toEqual({ name: expect.any(String), enabled: true, grants: [downstream.roles['analyst']] });
+      expect(await downstream.login(id, userName)).toEqual({ name: expect.any(String), enabled: true, grants: [downstream.roles['analyst']] });
       expect((await grantsOf(svc, t, id)).map((g) => g.state)).toEqual(['revoked', 'active']);
     });
 
     await scim.deleteUser(id);
     await eventually(async () => {
-      expect(await login(id, userName)).toBeUndefined();
+      expect(await downstream.login(id, userName)).toBeUndefined();
       expect((await grantsOf(svc, t, id)).map((g) => [g.state, g.revoke_reason])).toEqual([
         ['revoked', 'deactivated'],
         ['revoked', 'deleted'],
       ]);
+      // Recorded once the role is gone downstream, so looked at until then.
+      const [account] = await svc.sql('SELECT state, desired FROM connector_accounts WHERE tenant_id = $1 AND user_id = $2', [t.id, id]);
+      expect(account).toEqual({ state: 'removed', desired: 'removed' });
     });
-    const [account] = await svc.sql('SELECT state, desired FROM connector_accounts WHERE tenant_id = $1 AND user_id = $2', [t.id, id]);
-    expect(account).toEqual({ state: 'removed', desired: 'removed' });
     expect(await auditActions(svc, t, id)).toEqual(expect.arrayContaining(['account.created', 'account.disabled', 'account.enabled', 'account.removed']));
   });
 
-  it('grants nothing for a package that needs approval: the grant waits, and nothing reaches the downstream', async () => {
+  it('grants nothing for a package that needs approval: a request waits, and nothing reaches the downstream', async () => {
     const userName = 'lou.loader@globex.example';
     const id = await scim.createUser(userName);
     await scim.createGroup('Partner Loaders', [id]);
-    await eventually(async () => expect((await grantsOf(svc, t, id)).map((g) => g.state)).toEqual(['awaiting_approval']));
+    await eventually(async () => expect(await svc.sql('SELECT package, state FROM approval_requests WHERE user_id = $1', [id])).toEqual([{ package: expect.any(String), state: 'pending' }]));
     await svc.workers!.sweep();
-    expect(await login(id, userName)).toBeUndefined();
+    expect(await grantsOf(svc, t, id)).toEqual([]);
+    expect(await downstream.login(id, userName)).toBeUndefined();
   });
 
   it('holds a user without intake attributes in quarantine: nothing granted downstream', async () => {
@@ -118,7 +115,7 @@ describe('provisioning pipeline', () => {
     await scim.members(analysts, 'add', [id]);
     await eventually(async () => expect(await svc.sql('SELECT 1 FROM reconcile_outbox WHERE user_id = $1', [id])).toEqual([]));
     expect(await grantsOf(svc, t, id)).toEqual([]);
-    expect(await login(id, userName)).toBeUndefined();
+    expect(await downstream.login(id, userName)).toBeUndefined();
   });
 
   /**
@@ -171,7 +168,7 @@ describe('provisioning pipeline', () => {
     // The first reconcile granted from what it had read; the one the change queued takes it away again.
     await eventually(async () => {
       expect((await grantsOf(svc, t, id)).map((g) => [g.state, g.revoke_reason])).toEqual([['revoked', 'policy']]);
-      expect((await login(id, userName))?.grants ?? []).toEqual([]);
+      expect((await downstream.login(id, userName))?.grants ?? []).toEqual([]);
     });
     await settled(id);
   });

@@ -3,7 +3,7 @@ import { type CliResult, runCli } from '../helpers/cli.js';
 import { type DownstreamApp, type DownstreamScim, startDownstreamScim } from '../helpers/downstream-scim.js';
 import { eventually } from '../helpers/eventually.js';
 import { grantsOf, idp } from '../helpers/provisioning-tenant.js';
-import { startTestService, TEST_MASTER_KEY, type TestService, type TestTenant } from '../helpers/test-service.js';
+import { startTestService, type TestService, type TestTenant } from '../helpers/test-service.js';
 
 /**
  * How the pipeline behaves when downstreams misbehave: a 429 pauses that connector only, 5xx is retried
@@ -42,7 +42,7 @@ async function states(tenant: TestTenant, connector: string, userIds: string[]):
 }
 
 function lanyard(args: string[]): Promise<CliResult> {
-  return runCli(args, { DATABASE_URL: svc.database.url, LANYARD_MASTER_KEY: TEST_MASTER_KEY, REDIS_URL: svc.config.redisUrl, QUEUE_PREFIX: svc.config.jobs.queuePrefix });
+  return runCli(args, svc.cliEnv());
 }
 
 beforeAll(async () => {

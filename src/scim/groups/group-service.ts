@@ -29,6 +29,7 @@ import { actorOf, type TenantContext } from '../tenant-context.js';
 import { scimWrite } from '../scim-write.js';
 import { type GroupInput, type MemberRef, parseGroupInput } from './group-input.js';
 import { type GroupPatchStep, planGroupPatch } from './plan-group-patch.js';
+import type { Tx } from '../../store/transaction.js';
 
 const UNIQUE = { groups_display_name_key: 'displayName is already taken by another group in this tenant' };
 
@@ -76,7 +77,7 @@ export class GroupService {
       const group = await insertGroup(db, ctx.tenantId, groupWrite(input));
       const added = await addMembers(db, ctx.tenantId, group.id, members);
       marked.users.push(...(await markUsers(db, ctx.tenantId, added, 'group.created')));
-      await this.audit(db, ctx, 'group.created', group.id, ['displayName', ...(input.externalId ? ['externalId'] : [])], added, []);
+      this.audit(db, ctx, 'group.created', group.id, ['displayName', ...(input.externalId ? ['externalId'] : [])], added, []);
       return { group, members: await this.membersOf(db, ctx, group.id) };
     });
   }
@@ -118,7 +119,7 @@ export class GroupService {
       marked.users.push(...(await markGroupMembers(db, ctx.tenantId, id, 'group.deleted')));
       marked.mayRevoke = true;
       await deleteGroup(db, ctx.tenantId, id);
-      await this.audit(db, ctx, 'group.deleted', id, [], [], []);
+      this.audit(db, ctx, 'group.deleted', id, [], [], []);
     });
   }
 
@@ -191,7 +192,7 @@ export class GroupService {
   }
 
   private async saveGroup(
-    db: Queryable,
+    db: Tx,
     ctx: TenantContext,
     current: GroupRecord,
     next: GroupInput,
@@ -213,7 +214,7 @@ export class GroupService {
     marked.users.push(...(await markUsers(db, ctx.tenantId, [...change.added, ...change.removed], action)));
     if (change.removed.size > 0) marked.mayRevoke = true;
     const group = await updateGroup(db, ctx.tenantId, current.id, groupWrite(next));
-    await this.audit(db, ctx, action, current.id, attributes, [...change.added], [...change.removed]);
+    this.audit(db, ctx, action, current.id, attributes, [...change.added], [...change.removed]);
     return group;
   }
 
@@ -228,7 +229,7 @@ export class GroupService {
   }
 
   /** `work` collects the users it marked; once the transaction has committed, their reconciles are queued. */
-  private async write<T>(ctx: TenantContext, work: (db: Queryable, marked: Marked) => Promise<T>): Promise<T> {
+  private async write<T>(ctx: TenantContext, work: (db: Tx, marked: Marked) => Promise<T>): Promise<T> {
     const marked: Marked = { users: [], mayRevoke: false };
     const result = await scimWrite(this.pool, ctx.tenantId, UNIQUE, (db) => work(db, marked));
     if (marked.users.length) this.onMarked(ctx.tenantId, [...new Set(marked.users)], { mayRevoke: marked.mayRevoke });
@@ -236,17 +237,17 @@ export class GroupService {
   }
 
 
-  private async audit(
-    db: Queryable,
+  private audit(
+    db: Tx,
     ctx: TenantContext,
     action: string,
     id: string,
     attributes: string[],
     added: string[],
     removed: string[],
-  ): Promise<void> {
+  ): void {
     const detail: Record<string, string[]> = added.length || removed.length ? { membersAdded: added, membersRemoved: removed } : {};
-    await recordAuditEvent(db, ctx.tenantId, { actor: actorOf(ctx), action, resourceType: 'group', resourceId: id, attributes, detail });
+    recordAuditEvent(db, ctx.tenantId, { actor: actorOf(ctx), action, resourceType: 'group', resourceId: id, attributes, detail });
   }
 }
 

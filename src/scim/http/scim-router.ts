@@ -1,4 +1,5 @@
 import express, { type Request, type Response, Router } from 'express';
+import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { ScimError } from '../../errors/scim-error.js';
 import type { Logger } from '../../log/logger.js';
@@ -14,6 +15,8 @@ import { renderUser } from '../users/render-user.js';
 import { UserService } from '../users/user-service.js';
 import type { OnUsersMarked } from '../../store/reconcile-outbox.js';
 import { authenticate, tenantContext } from './authenticate.js';
+import { rateLimit } from './rate-limit.js';
+import { ratePolicy } from './rate-limit-policy.js';
 import { scimErrorHandler } from './scim-error-handler.js';
 import { sendScim } from './send.js';
 
@@ -26,6 +29,8 @@ export interface ScimRouterOptions {
   defaultCount: number;
   /** Told which users a committed write marked for reconciliation. */
   onMarked?: OnUsersMarked;
+  /** Per-tenant request limit, shared through Redis; absent or `perSecond: 0` means unlimited. */
+  rateLimit?: { redis: Redis; prefix: string; perSecond: number; burst: number };
 }
 
 /**
@@ -45,6 +50,13 @@ export function scimRouter(opts: ScimRouterOptions): Router {
   const router = Router({ mergeParams: true });
   // Authenticate first: an anonymous caller gets 401 and no body parsing at all.
   router.use(authenticate(opts.pool, opts.publicBaseUrl, opts.log));
+  // Then the tenant's rate limit, before the body is read, so a refused request costs as little as it can.
+  // Every route counts, discovery too: each request costs the token lookup above whatever it asks for, and
+  // IdPs read discovery only when connecting, so limiting it never gets in the way of a well-behaved one.
+  const policy = opts.rateLimit && ratePolicy(opts.rateLimit.perSecond, opts.rateLimit.burst);
+  if (opts.rateLimit && policy) {
+    router.use(rateLimit({ redis: opts.rateLimit.redis, prefix: opts.rateLimit.prefix, policy, log: opts.log }));
+  }
   // Any content type is read as JSON: IdPs label SCIM bodies application/json, application/scim+json or,
   // now and then, nothing at all.
   router.use(express.json({ limit: opts.maxBodyBytes, type: () => true }));

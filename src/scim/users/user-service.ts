@@ -32,6 +32,8 @@ import { actorOf, type TenantContext } from '../tenant-context.js';
 import { scimWrite } from '../scim-write.js';
 import { normaliseUserPatch } from './normalise-user-patch.js';
 import { asSchemaViolation, userWriteFrom, validateUser } from './validate-user.js';
+import { markSponsoredUsers } from '../../store/sponsorships-store.js';
+import type { Tx } from '../../store/transaction.js';
 
 const UNIQUE = { users_user_name_key: 'userName is already taken in this tenant' };
 
@@ -57,18 +59,20 @@ export class UserService {
   async create(ctx: TenantContext, body: unknown): Promise<UserRecord> {
     const write = validateUser(body, this.catalog);
     const id = randomUUID();
-    return this.write(ctx, id, async (db) => {
+    return this.write(ctx, id, async (db, also) => {
       const [row] = await writeWithAudit<UserRow>(db, ctx.tenantId, insertUserStatement(ctx.tenantId, id, write), this.event(ctx, 'user.created', id, Object.keys(write.doc).sort()), MARK);
+      // Users whose sponsor did not exist yet may be sponsored now.
+      also.push(...(await markSponsoredUsers(db, ctx.tenantId, [write.userName], 'sponsor.created')));
       return toUserRecord(row!);
     }, NEW_USER);
   }
 
   async replace(ctx: TenantContext, id: string, body: unknown, ifMatch: string | undefined): Promise<UserRecord> {
     const write = validateUser(body, this.catalog);
-    return this.write(ctx, id, async (db) => {
+    return this.write(ctx, id, async (db, also) => {
       const current = await this.lockUser(db, ctx, id);
       checkIfMatch(ifMatch, current.version);
-      return this.saveIfChanged(db, ctx, current, write, 'user.replaced');
+      return this.saveIfChanged(db, ctx, current, write, 'user.replaced', also);
     });
   }
 
@@ -78,7 +82,7 @@ export class UserService {
    */
   async patch(ctx: TenantContext, id: string, body: unknown, ifMatch: string | undefined): Promise<UserRecord> {
     const requested = parsePatchRequest(body);
-    return this.write(ctx, id, async (db) => {
+    return this.write(ctx, id, async (db, also) => {
       const current = await this.lockUser(db, ctx, id);
       checkIfMatch(ifMatch, current.version);
       const operations = normaliseUserPatch(requested, current.doc, this.catalog);
@@ -91,15 +95,16 @@ export class UserService {
       }
       if (!patched) return current;
       const write = userWriteFrom(JSON.parse(JSON.stringify(patched)) as Record<string, unknown>);
-      return this.saveIfChanged(db, ctx, current, write, 'user.patched');
+      return this.saveIfChanged(db, ctx, current, write, 'user.patched', also);
     });
   }
 
   async remove(ctx: TenantContext, id: string, ifMatch: string | undefined): Promise<void> {
-    await this.write(ctx, id, async (db) => {
+    await this.write(ctx, id, async (db, also) => {
       const current = await this.lockUser(db, ctx, id);
       checkIfMatch(ifMatch, current.version);
       await writeWithAudit(db, ctx.tenantId, deleteUserStatement(ctx.tenantId, id), this.event(ctx, 'user.deleted', id, []), MARK);
+      also.push(...(await markSponsoredUsers(db, ctx.tenantId, [current.userName], 'sponsor.deleted')));
     });
   }
 
@@ -134,15 +139,20 @@ export class UserService {
   }
 
   private async saveIfChanged(
-    db: Queryable,
+    db: Tx,
     ctx: TenantContext,
     current: UserRecord,
     write: UserWrite,
     action: 'user.replaced' | 'user.patched',
+    also: string[],
   ): Promise<UserRecord> {
     const changed = changedAttributes(current.doc, write.doc);
     if (changed.length === 0) return current;
     const [row] = await writeWithAudit<UserRow>(db, ctx.tenantId, updateUserStatement(ctx.tenantId, current.id, write), this.event(ctx, action, current.id, changed), MARK);
+    // A sponsor deactivated, back, or renamed: the users it sponsors are reconciled too (sponsor cascade).
+    if (current.active !== write.active || current.userName !== write.userName) {
+      also.push(...(await markSponsoredUsers(db, ctx.tenantId, [current.userName, write.userName], 'sponsor.changed')));
+    }
     return toUserRecord(row!);
   }
 
@@ -152,10 +162,17 @@ export class UserService {
     return user;
   }
 
-  /** Every user write may mark the user; once it has committed, the user's reconcile is queued. */
-  private async write<T>(ctx: TenantContext, id: string, work: (db: Queryable) => Promise<T>, change = MAY_REVOKE): Promise<T> {
-    const result = await scimWrite(this.pool, ctx.tenantId, UNIQUE, work);
-    this.onMarked(ctx.tenantId, [id], change);
+  /**
+   * Every user write may mark the user (and `also` the users it sponsors); once it has committed, their
+   * reconciles are queued.
+   */
+  private async write<T>(ctx: TenantContext, id: string, work: (db: Tx, also: string[]) => Promise<T>, change = MAY_REVOKE): Promise<T> {
+    const also: string[] = [];
+    const result = await scimWrite(this.pool, ctx.tenantId, UNIQUE, (db) => {
+      also.length = 0;
+      return work(db, also);
+    });
+    this.onMarked(ctx.tenantId, [id, ...also.filter((u) => u !== id)], change);
     return result;
   }
 
