@@ -15,6 +15,7 @@ import { ApprovalService } from './approvals/approval-service.js';
 import { ExceptionService } from './approvals/exception-service.js';
 import { HoldService } from './lifecycle/hold-service.js';
 import { TokenService } from './tenants/token-service.js';
+import { OperatorKeyService } from './operators/operator-key-service.js';
 
 /** The role requests run as; created by the first migration. */
 export const APP_ROLE = 'lanyard_app';
@@ -31,6 +32,7 @@ export interface Runtime {
   holds: HoldService;
   connectors: ConnectorService;
   jobs: JobsService;
+  operatorKeys: OperatorKeyService;
   /** The job queues, connected on first use: commands that queue nothing never touch Redis. */
   queues(): JobQueues;
   /** Queues the reconcile of users a committed change marked; failures are logged, the sweep has them. */
@@ -73,6 +75,7 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
     holds: new HoldService(pool, onMarked),
     connectors: new ConnectorService(pool, config.masterKey, log),
     jobs: new JobsService(pool, (work) => getQueues().enqueueConnectorWork(work)),
+    operatorKeys: new OperatorKeyService(pool, { defaultTtlMs: config.admin.keyDefaultTtlMs, maxTtlMs: config.admin.keyMaxTtlMs }, log),
     queues: getQueues,
     onMarked,
     async close() {

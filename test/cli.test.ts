@@ -40,7 +40,7 @@ async function scimStatus(slug: string, token: string): Promise<number> {
   const runtime = await openRuntime(config, log);
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1 });
   try {
-    const app = createApp({ config, pool: runtime.pool, redis, log });
+    const app = createApp({ config, pool: runtime.pool, admin: runtime, redis, log });
     const res = await supertest(app).get(`/scim/v2/${slug}/Users`).set('Authorization', `Bearer ${token}`);
     return res.status;
   } finally {

@@ -27,7 +27,7 @@ describe('logs', () => {
     const log = createLogger('info', sink);
     const redis = new Redis(svc.config.redisUrl, { maxRetriesPerRequest: 1 });
     try {
-      const http = supertest(createApp({ config: svc.config, pool: svc.runtime.pool, redis, log }));
+      const http = supertest(createApp({ config: svc.config, pool: svc.runtime.pool, admin: svc.runtime, redis, log }));
       const created = await http
         .post(`${t.path}/Users?attributes=userName`)
         .set(t.auth)
@@ -71,7 +71,7 @@ describe('readiness', () => {
     const redis = new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: 0, enableOfflineQueue: false, lazyConnect: true, retryStrategy: () => null });
     redis.on('error', () => {});
     try {
-      const http = supertest(createApp({ config: svc.config, pool: svc.runtime.pool, redis, log: createLogger('silent') }));
+      const http = supertest(createApp({ config: svc.config, pool: svc.runtime.pool, admin: svc.runtime, redis, log: createLogger('silent') }));
       const res = await http.get('/readyz');
       expect(res.status).toBe(503);
       expect(res.body).toEqual({ status: 'unavailable', postgres: 'ok', redis: 'down' });

@@ -33,7 +33,7 @@ async function setUp(): Promise<void> {
     expect(res.status).toBe(201);
   }
   redis = new Redis(downstream.config.redisUrl, { maxRetriesPerRequest: 1 });
-  const app = createApp({ config: downstream.config, pool: downstream.runtime.pool, redis, log: createLogger('silent') });
+  const app = createApp({ config: downstream.config, pool: downstream.runtime.pool, admin: downstream.runtime, redis, log: createLogger('silent') });
   server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/scim/v2/crm`;

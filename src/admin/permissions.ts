@@ -16,6 +16,7 @@ export const ADMIN_ACTIONS = [
   'evidence.read',
   'user.read',
   'jobs.retry',
+  'operator.manage',
 ] as const;
 export type AdminAction = (typeof ADMIN_ACTIONS)[number];
 
@@ -39,4 +40,15 @@ export function can(operator: Operator, action: AdminAction, tenantSlug?: string
   if (operator.role !== 'tenant-admin') return true;
   // Fails closed: a tenant-admin said to have every tenant has none.
   return tenantSlug !== undefined && operator.tenants !== 'all' && operator.tenants.includes(tenantSlug);
+}
+
+/** Whether `operator`'s role includes `action` at all: for listings that show each operator only its tenants. */
+export function roleAllows(operator: Operator, action: AdminAction): boolean {
+  return ALLOWED[operator.role].has(action);
+}
+
+/** The tenants an operator may see in a listing: every one, or a tenant-admin's own. */
+export function visibleTenants(operator: Operator): ((slug: string) => boolean) {
+  const own = operator.tenants;
+  return own === 'all' ? () => true : (slug) => own.includes(slug);
 }

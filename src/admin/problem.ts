@@ -6,12 +6,15 @@ export interface Problem {
   code: string;
   title: string;
   detail: string;
+  /** Each invalid part of a request, when the request was refused for its shape. */
+  errors?: { path: string; message: string }[];
 }
 
 export function sendProblem(res: Response, problem: Problem, headers: Record<string, string> = {}): void {
+  const { status, code, title, detail, errors } = problem;
   res
-    .status(problem.status)
+    .status(status)
     .set(headers)
     .type('application/problem+json')
-    .send(JSON.stringify({ type: `urn:lanyard:problem:${problem.code}`, title: problem.title, status: problem.status, detail: problem.detail, code: problem.code }));
+    .send(JSON.stringify({ type: `urn:lanyard:problem:${code}`, title, status, detail, code, ...(errors ? { errors } : {}) }));
 }

@@ -6,7 +6,7 @@ import { type ApprovalRecord, findApproval, listApprovals, moveApproval } from '
 import { currentPolicy } from '../store/policy-store.js';
 import { markUsers, type OnUsersMarked } from '../store/reconcile-outbox.js';
 import { inTenantTx, isUuid } from '../store/transaction.js';
-import { inTenantBySlug, tenantSlugs } from '../tenants/tenant-service.js';
+import { inTenantBySlug, tenantIdOf, tenantSlugs } from '../tenants/tenant-service.js';
 import { mayDecide } from './may-decide.js';
 
 const LIST_LIMIT = 1000;
@@ -16,6 +16,8 @@ export interface Decision {
   reason?: string | undefined;
   /** Approve only: end the access earlier than the package's maximum duration allows. */
   until?: Date | undefined;
+  /** Only a request of this tenant (slug): another tenant's is answered as not found, as the admin API scopes it. */
+  within?: string | undefined;
 }
 
 export interface ListedApproval extends ApprovalRecord {
@@ -57,7 +59,9 @@ export class ApprovalService {
     if (!by) throw new DomainError('invalid_input', 'name the approver (--by)');
     const { rows } = await this.pool.query<{ tenant_id: string | null }>('SELECT lanyard_approval_tenant($1) AS tenant_id', [id]);
     const tenantId = rows[0]?.tenant_id;
-    if (!tenantId) throw new DomainError('not_found', `no approval request ${id}`);
+    if (!tenantId || (decision.within !== undefined && (await tenantIdOf(this.pool, decision.within)) !== tenantId)) {
+      throw new DomainError('not_found', `no approval request ${id}${decision.within !== undefined ? ` in tenant "${decision.within}"` : ''}`);
+    }
     const decided = await inTenantTx(this.pool, tenantId, async (db) => {
       const request = await findApproval(db, tenantId, id, { lock: true });
       if (!request) throw new DomainError('not_found', `no approval request ${id}`);

@@ -59,7 +59,8 @@ export function jsonLine(event: ExportedEvent): string {
   return `${JSON.stringify(event)}\n`;
 }
 
-function toExported(seq: number, hash: string, entry: string): ExportedEvent {
+/** An event as exported and as the admin API lists it, from its hashed entry. */
+export function toExported(seq: number, hash: string, entry: string): ExportedEvent {
   const e = JSON.parse(entry) as Partial<ExportedEvent>;
   return {
     seq,

@@ -3,14 +3,13 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { Writable } from 'node:stream';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { type EvidenceHeader, type EvidenceSink, type UserEvidence, collectEvidence } from '../audit/evidence.js';
-import { addToTotals, emptyTotals, jsonHead, jsonTail, jsonUsers, textHead, textTail, textUsers } from '../audit/evidence-report.js';
-import { loadSigningKey, loadVerifyingKey, type CheckpointResult, writeCheckpoints } from '../audit/checkpoint-files.js';
+import { collectEvidence } from '../audit/evidence.js';
+import { evidenceWriter } from '../audit/evidence-writer.js';
+import { loadSigningKey, type CheckpointResult, writeCheckpoints } from '../audit/checkpoint-files.js';
 import { EXPORT_FORMATS, type ExportFormat, exportAuditEvents, parseSince } from '../audit/export.js';
 import { type AuditVerdict, verifyAudit } from '../audit/verify-chain.js';
-import type { AuditConfig } from '../config/schema.js';
+import { checkpointSource, verdictJson } from '../audit/verify-summary.js';
 import { ConfigError } from '../errors/config-error.js';
 import { DomainError } from '../errors/domain-error.js';
 import type { Runtime } from '../runtime.js';
@@ -27,31 +26,6 @@ function sinceOption(value: string): Date {
   const since = parseSince(value);
   if (!since) throw new InvalidArgumentError('expected a date (2024-05-01), a date-time with offset (2024-05-01T09:00Z) or a duration (7d, 12h)');
   return since;
-}
-
-/** The checkpoints to verify against: the directory and key given, else those configured, else none. */
-async function checkpointSource(audit: AuditConfig, opts: { checkpoints?: string; publicKey?: string }) {
-  const dir = opts.checkpoints ?? audit.checkpointDir;
-  if (!dir) {
-    if (opts.publicKey) throw new DomainError('invalid_input', '--public-key needs --checkpoints <dir> (or AUDIT_CHECKPOINT_DIR)');
-    return undefined;
-  }
-  const source = opts.publicKey ? { file: opts.publicKey } : audit.signingKeyFile ? { file: audit.signingKeyFile, setting: 'AUDIT_SIGNING_KEY_FILE' } : null;
-  if (!source) throw new DomainError('invalid_input', `checking the checkpoints in ${dir} needs --public-key <file> (or AUDIT_SIGNING_KEY_FILE)`);
-  return { dir, publicKey: await loadVerifyingKey(source) };
-}
-
-function verdictJson(slug: string, v: AuditVerdict) {
-  return {
-    tenant: slug,
-    tenantId: v.tenantId,
-    ok: v.ok,
-    events: v.chain.events,
-    head: v.chain.ok ? v.chain.head : null,
-    brokenAt: v.chain.ok ? null : v.chain.brokenAt,
-    reason: v.chain.ok ? null : v.chain.reason,
-    checkpoints: v.checkpoints,
-  };
 }
 
 function describeVerdict(slug: string, v: AuditVerdict): string {
@@ -101,32 +75,6 @@ async function exportToFile(rt: Runtime, tenant: Tenant, file: string, format: E
     await rm(temporary, { force: true });
     throw err;
   }
-}
-
-/**
- * Writes the evidence report to `out` as it is read, a batch of users at a time, waiting whenever `out` is
- * full; `finish` writes the totals (or the line saying nothing is on record).
- */
-function evidenceWriter(out: Writable, json: boolean): EvidenceSink & { finish(): Promise<void> } {
-  let header: EvidenceHeader | undefined;
-  const totals = emptyTotals();
-  const write = async (text: string) => {
-    if (text && !out.write(text)) await once(out, 'drain');
-  };
-  return {
-    async begin(h: EvidenceHeader) {
-      header = h;
-      await write(json ? jsonHead(h) : textHead(h));
-    },
-    async users(batch: UserEvidence[]) {
-      const first = totals.users === 0;
-      addToTotals(totals, batch);
-      await write(json ? jsonUsers(batch, first) : textUsers(batch, header!.generatedAt));
-    },
-    async finish() {
-      if (header) await write(json ? jsonTail(totals) : textTail(header, totals));
-    },
-  };
 }
 
 /** `lanyard audit …`: verify a tenant's trail, sign checkpoints of it, export it; `lanyard evidence`: what an auditor asks for. */

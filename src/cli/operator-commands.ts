@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { parseDuration } from '../config/duration.js';
-import { OperatorKeyService, type OperatorKeySummary } from '../operators/operator-key-service.js';
+import type { OperatorKeyService, OperatorKeySummary } from '../operators/operator-key-service.js';
 import type { OperatorKeyRecord } from '../store/operator-keys-store.js';
 import type { Runtime } from '../runtime.js';
 import { type Output, print } from './output.js';
@@ -39,7 +39,7 @@ function keyJson(k: OperatorKeyRecord & { state?: OperatorKeySummary['state'] })
 }
 
 function keysOf(rt: Runtime): OperatorKeyService {
-  return new OperatorKeyService(rt.pool, { defaultTtlMs: rt.config.admin.keyDefaultTtlMs, maxTtlMs: rt.config.admin.keyMaxTtlMs }, rt.log);
+  return rt.operatorKeys;
 }
 
 export function registerOperatorCommands(program: Command, helpers: OperatorCommandHelpers): void {

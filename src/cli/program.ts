@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { userInfo } from 'node:os';
@@ -255,7 +256,7 @@ export function buildProgram(): Command {
     .action((file: string, opts: { dryRun?: boolean; json?: boolean }) =>
       withRuntime({ json: Boolean(opts.json) }, async (rt) => {
         const text = await readTextFile(file);
-        const result = await new ManifestService({ ...rt, publicBaseUrl: rt.config.publicBaseUrl }).apply({ text, baseDir: dirname(resolvePath(file)), env: process.env }, { dryRun: Boolean(opts.dryRun) }, operatorActor());
+        const result = await new ManifestService({ ...rt, publicBaseUrl: rt.config.publicBaseUrl }).apply({ text, baseDir: dirname(resolvePath(file)), env: process.env, readFile: (path) => readFileSync(path, 'utf8') }, { dryRun: Boolean(opts.dryRun) }, operatorActor());
         const lines = [`tenant ${result.slug}: ${result.steps.length ? `${result.steps.length} change(s)${result.applied ? ' applied' : ' planned (dry run)'}` : 'already as described'}`];
         for (const step of result.steps) lines.push(`  ${describeStep(step)}`);
         lines.push(`SCIM base URL: ${result.scimBaseUrl}`);

@@ -74,7 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { devKeyF
       checkpointDir: e.AUDIT_CHECKPOINT_DIR,
       checkpointIntervalMs: e.AUDIT_CHECKPOINT_INTERVAL,
     },
-    admin: { keyDefaultTtlMs: e.OPERATOR_KEY_DEFAULT_TTL, keyMaxTtlMs: e.OPERATOR_KEY_MAX_TTL, oidc },
+    admin: { keyDefaultTtlMs: e.OPERATOR_KEY_DEFAULT_TTL, keyMaxTtlMs: e.OPERATOR_KEY_MAX_TTL, oidc, manifestDir: e.ADMIN_MANIFEST_DIR },
   };
 }
 

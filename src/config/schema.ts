@@ -150,6 +150,12 @@ export const envSchema = z.object({
   AUDIT_CHECKPOINT_INTERVAL: duration('AUDIT_CHECKPOINT_INTERVAL').default(parseDuration('15m')!),
 
   // --- Operators of the admin API --------------------------------------------------------------------
+  /**
+   * Directory from which manifests sent to the admin API (PUT /admin/v1/tenants/{slug}/manifest) may read
+   * `{ file }` references (secrets, the policy), relative to it and never outside it. Unset: such
+   * manifests give secrets as `{ env }` references only. The CLI reads files next to the manifest instead.
+   */
+  ADMIN_MANIFEST_DIR: z.string().min(1).optional(),
   /** Lifetime of an operator API key when `--ttl` is not given. Shorter than a SCIM token's: a key spans tenants. */
   OPERATOR_KEY_DEFAULT_TTL: duration('OPERATOR_KEY_DEFAULT_TTL').default(parseDuration('30d')!),
   /** Longest lifetime an operator API key may be issued with; the database refuses more than 365 days whatever this says. */
@@ -240,6 +246,8 @@ export interface AdminConfig {
   keyMaxTtlMs: number;
   /** Unset: operator API keys only. */
   oidc: AdminOidcConfig | undefined;
+  /** ADMIN_MANIFEST_DIR. */
+  manifestDir: string | undefined;
 }
 
 export interface AdminOidcConfig {

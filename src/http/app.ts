@@ -11,9 +11,16 @@ import { scimRouter } from '../scim/http/scim-router.js';
 import type { TenantContext } from '../scim/tenant-context.js';
 import type { OnUsersMarked } from '../store/reconcile-outbox.js';
 import { requestId } from './request-id.js';
+import { adminRouter } from '../admin/admin-router.js';
+import type { AdminServices } from '../admin/admin-services.js';
+import { OidcBearerVerifier } from '../admin/oidc-bearer.js';
+import { authenticateOperator, authorize } from '../admin/operator-auth.js';
+import { DASHBOARD_PATH, queueDashboard } from '../admin/queue-dashboard.js';
 
 export interface AppDeps {
   config: Config;
+  /** The services the admin API runs on: the runtime's, as the CLI uses them. */
+  admin: Omit<AdminServices, 'config' | 'pool' | 'log'>;
   pool: pg.Pool;
   redis: Redis;
   log: Logger;
@@ -23,7 +30,7 @@ export interface AppDeps {
 }
 
 /** The HTTP service: health endpoints and every tenant's SCIM endpoint. */
-export function createApp({ config, pool, redis, log, onMarked, metrics = processMetrics() }: AppDeps): express.Express {
+export function createApp({ config, pool, redis, log, onMarked, admin, metrics = processMetrics() }: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   // Resource ETags are SCIM versions, set by the handlers; Express's body hashes would contradict them.
@@ -59,10 +66,15 @@ export function createApp({ config, pool, redis, log, onMarked, metrics = proces
     const ready = postgres && redisOk;
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', postgres: postgres ? 'ok' : 'down', redis: redisOk ? 'ok' : 'down' });
   });
-  // Unauthenticated for now, like the health endpoints, and reachable only where HOST binds the service;
-  // it names tenants, so the admin API will put it behind its authentication.
-  const status = createStatusRegistry({ pool, log, queueDepth: queueDepthReader(config.redisUrl, config.jobs, redis) });
-  app.get('/metrics', metricsHandler(metrics.registry, status));
+  {
+    const services: AdminServices = { ...admin, config, pool, log };
+    const oidc = config.admin.oidc ? new OidcBearerVerifier(config.admin.oidc) : undefined;
+    // Metrics name tenants, so they are for operators who see every tenant (an auditor key suits a scraper).
+    const status = createStatusRegistry({ pool, log, queueDepth: queueDepthReader(config.redisUrl, config.jobs, redis) });
+    app.get('/metrics', authenticateOperator({ keys: services.operatorKeys, oidc, log }), authorize('tenant.read'), metricsHandler(metrics.registry, status));
+    const dashboard = queueDashboard(services.queues(), `/admin/v1${DASHBOARD_PATH}`, config.jobs.queuePrefix);
+    app.use('/admin/v1', adminRouter(services, { oidc, dashboard: { path: DASHBOARD_PATH, router: dashboard.router } }));
+  }
 
   app.use('/scim/v2', metrics.scimRequests);
 

@@ -14,7 +14,7 @@ export async function serve(runtime: Runtime): Promise<RunningServer> {
   const { config, log, pool } = runtime;
   const redis = connectRedis(config.redisUrl);
   redis.on('error', (err) => log.warn({ err: { message: err.message } }, 'redis connection error'));
-  const app = createApp({ config, pool, redis, log, onMarked: (tenantId, userIds, change) => void runtime.onMarked(tenantId, userIds, change) });
+  const app = createApp({ config, pool, redis, log, admin: runtime, onMarked: (tenantId, userIds, change) => void runtime.onMarked(tenantId, userIds, change) });
   const server = app.listen(config.port, config.host);
   await once(server, 'listening');
   const address = server.address();

@@ -3,7 +3,7 @@ import { DomainError } from '../errors/domain-error.js';
 import { decideHold, findHold, type HoldRecord, listHolds } from '../store/holds-store.js';
 import { markUsers, type OnUsersMarked } from '../store/reconcile-outbox.js';
 import { inTenantTx, isUuid } from '../store/transaction.js';
-import { inTenantBySlug, tenantSlugs } from '../tenants/tenant-service.js';
+import { inTenantBySlug, tenantSlugs, tenantIdOf } from '../tenants/tenant-service.js';
 
 const LIST_LIMIT = 1000;
 
@@ -33,7 +33,7 @@ export class HoldService {
   }
 
   /** Decides one hold by id, or every pending hold of a tenant (`slug` with `id` undefined). */
-  async decide(target: { id: string } | { slug: string }, to: 'released' | 'rejected', decision: { by: string; reason?: string | undefined }): Promise<HoldRecord[]> {
+  async decide(target: { id: string; within?: string | undefined } | { slug: string }, to: 'released' | 'rejected', decision: { by: string; reason?: string | undefined }): Promise<HoldRecord[]> {
     const by = decision.by.trim();
     if (!by) throw new DomainError('invalid_input', 'name who decides (--by)');
     const reason = decision.reason?.trim() || null;
@@ -64,14 +64,16 @@ export class HoldService {
     return decided;
   }
 
-  private async targets(target: { id: string } | { slug: string }): Promise<{ tenantId: string; ids: string[] }> {
+  private async targets(target: { id: string; within?: string | undefined } | { slug: string }): Promise<{ tenantId: string; ids: string[] }> {
     if ('slug' in target) {
       return inTenantBySlug(this.pool, target.slug, async (db, tenant) => ({ tenantId: tenant.id, ids: (await listHolds(db, tenant.id, { pendingOnly: true, limit: 100_000 })).map((h) => h.id) }), { readOnly: true });
     }
     if (!isUuid(target.id)) throw new DomainError('invalid_input', `"${target.id.slice(0, 64)}" is not a hold id`);
     const { rows } = await this.pool.query<{ tenant_id: string | null }>('SELECT lanyard_hold_tenant($1) AS tenant_id', [target.id]);
     const tenantId = rows[0]?.tenant_id;
-    if (!tenantId) throw new DomainError('not_found', `no hold ${target.id}`);
+    if (!tenantId || (target.within !== undefined && (await tenantIdOf(this.pool, target.within)) !== tenantId)) {
+      throw new DomainError('not_found', `no hold ${target.id}${target.within !== undefined ? ` in tenant "${target.within}"` : ''}`);
+    }
     return { tenantId, ids: [target.id] };
   }
 }

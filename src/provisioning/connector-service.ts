@@ -5,11 +5,13 @@ import { recordAuditEvent } from '../audit/record-audit-event.js';
 import { formatIssuePath } from '../errors/config-error.js';
 import { DomainError } from '../errors/domain-error.js';
 import type { Logger } from '../log/logger.js';
-import { type ConnectorRecord, findConnector, insertConnector, listConnectors, type OnDelete, updateConnector } from '../store/connectors-store.js';
+import { type ConnectorRecord, connectorUsage, deleteConnector, findConnector, insertConnector, listConnectors, type OnDelete, updateConnector } from '../store/connectors-store.js';
 import type { Queryable } from '../store/pool.js';
 import { open as openSealed, seal } from '../tenants/secret-box.js';
 import { joinSecrets, maskSecrets, splitSecrets } from '../tenants/secret-fields.js';
 import { inTenantBySlug } from '../tenants/tenant-service.js';
+import type { PolicyDocument } from '../policy/policy-schema.js';
+import { currentPolicy } from '../store/policy-store.js';
 import { CONNECTOR_KINDS } from './connector-registry.js';
 import { connectorSecretOwner, openConnector } from './open-connector.js';
 
@@ -121,6 +123,40 @@ export class ConnectorService {
   /** Checks reachability and credentials of a registered connector. */
   async test(slug: string, name: string): Promise<void> {
     await this.withConnector(slug, name, (connector) => connector.verify());
+  }
+
+  /** Like `test`, but a downstream that refuses is an answer, not an error: the admin API reports it as one. */
+  async check(slug: string, name: string): Promise<{ ok: true } | { ok: false; code: string; message: string }> {
+    const outcome = await this.withConnector(slug, name, async (connector) => {
+      try {
+        await connector.verify();
+        return { ok: true as const };
+      } catch (err) {
+        if (isConnectorError(err)) return { ok: false as const, code: err.code, message: err.message };
+        throw err;
+      }
+    });
+    return outcome;
+  }
+
+  /**
+   * Removes a connector that holds nothing and never did. One with accounts or grants on record stays, since
+   * those records name it: take it out of the policy instead, and the pipeline revokes what it held.
+   */
+  async remove(slug: string, name: string, actor: string): Promise<void> {
+    await inTenantBySlug(this.pool, slug, async (db, tenant) => {
+      const record = await findConnector(db, tenant.id, name);
+      if (!record) throw new DomainError('not_found', `tenant "${slug}" has no connector "${name}"`);
+      const policy = await currentPolicy(db, tenant.id);
+      const packages = Object.entries((policy?.document as PolicyDocument | undefined)?.packages ?? {}).filter(([, p]) => name in p.entitlements).map(([id]) => id);
+      if (packages.length) throw new DomainError('conflict', `connector "${name}" is used by the policy in force (packages ${packages.join(', ')}); apply a policy without it first`);
+      const { grants, accounts } = await connectorUsage(db, tenant.id, name);
+      if (grants || accounts) {
+        throw new DomainError('conflict', `connector "${name}" has ${grants} grant(s) and ${accounts} account(s) on record, kept as evidence; it stays registered, unused`);
+      }
+      await deleteConnector(db, tenant.id, name);
+      recordAuditEvent(db, tenant.id, { actor, action: 'connector.removed', resourceType: 'connector', resourceId: name, detail: { kind: record.kind } });
+    }, { lock: true });
   }
 
   async entitlements(slug: string, name: string): Promise<Entitlement[]> {

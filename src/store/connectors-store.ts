@@ -72,3 +72,17 @@ export async function updateConnector(
   );
   return rows[0] ? toRecord(rows[0]) : null;
 }
+
+/** What names a connector: grants and accounts, which are kept as evidence and so keep it registered. */
+export async function connectorUsage(db: Queryable, tenantId: string, name: string): Promise<{ grants: number; accounts: number }> {
+  const { rows } = await db.query<{ grants: number; accounts: number }>(
+    `SELECT (SELECT count(*)::int FROM grants WHERE tenant_id = $1 AND connector = $2) AS grants,
+            (SELECT count(*)::int FROM connector_accounts WHERE tenant_id = $1 AND connector = $2) AS accounts`,
+    [tenantId, name],
+  );
+  return rows[0]!;
+}
+
+export async function deleteConnector(db: Queryable, tenantId: string, name: string): Promise<void> {
+  await db.query('DELETE FROM connectors WHERE tenant_id = $1 AND name = $2', [tenantId, name]);
+}

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { formatIssuePath } from '../errors/config-error.js';
@@ -29,6 +28,8 @@ export interface ManifestSource {
   baseDir: string;
   /** Where `env` references are read from. */
   env: Record<string, string | undefined>;
+  /** Reads a referenced file (a secret, the policy), given its resolved path; throws an error with a `code` when it cannot. */
+  readFile(path: string): string;
 }
 
 export interface ManifestResult {
@@ -52,8 +53,12 @@ export interface ManifestResult {
 export class ManifestService {
   constructor(private readonly rt: ManifestDeps) {}
 
-  async apply(source: ManifestSource, opts: { dryRun: boolean }, actor: string): Promise<ManifestResult> {
+  /** `opts.slug`: the tenant the caller means (the admin API's path); a manifest describing another is refused. */
+  async apply(source: ManifestSource, opts: { dryRun: boolean; slug?: string }, actor: string): Promise<ManifestResult> {
     const manifest = parseManifest(source.text);
+    if (opts.slug !== undefined && manifest.tenant.slug !== opts.slug) {
+      throw new DomainError('invalid_input', `tenant.slug: the manifest describes tenant "${manifest.tenant.slug}", not "${opts.slug}"`);
+    }
     const desired = this.desired(manifest, source);
     const current = await this.current(manifest.tenant.slug);
     const steps = planManifest(current, desired);
@@ -102,7 +107,7 @@ export class ManifestService {
         return [];
       }
       try {
-        const resolved = resolveReferences(c.config, kind.secretFields, `${at}.config`, { env: source.env, readFile: (p) => readFileSync(p, 'utf8'), baseDir: source.baseDir });
+        const resolved = resolveReferences(c.config, kind.secretFields, `${at}.config`, { env: source.env, readFile: source.readFile, baseDir: source.baseDir });
         const parsed = kind.configSchema.safeParse(resolved);
         if (!parsed.success) {
           // Paths only: a value may be a secret.
@@ -126,7 +131,7 @@ export class ManifestService {
       } else {
         const file = isAbsolute(manifest.policy.file) ? manifest.policy.file : join(source.baseDir, manifest.policy.file);
         try {
-          policySource = readFileSync(file, 'utf8');
+          policySource = source.readFile(file);
         } catch (err) {
           problems.push(`policy.file: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
         }

@@ -156,6 +156,11 @@ export async function tenantSlugs(pool: pg.Pool, slug: string | undefined): Prom
   return (await inTx(pool, (db) => listTenants(db), { readOnly: true })).map((t) => t.slug);
 }
 
+/** The id of the tenant `slug` names; not_found when there is none. */
+export async function tenantIdOf(pool: pg.Pool, slug: string): Promise<string> {
+  return (await requireTenant(pool, slug)).id;
+}
+
 export async function requireTenant(db: Queryable, slug: string, opts: { lock?: boolean } = {}): Promise<Tenant> {
   const tenant = await findTenantBySlug(db, slug, opts);
   if (!tenant) throw new DomainError('not_found', `no tenant "${slug}"`);

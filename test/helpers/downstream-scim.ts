@@ -74,7 +74,7 @@ export async function startDownstreamScim(): Promise<DownstreamScim> {
     }
     next();
   });
-  outer.use(createApp({ config: service.config, pool: service.runtime.pool, redis, log: createLogger('silent') }));
+  outer.use(createApp({ config: service.config, pool: service.runtime.pool, admin: service.runtime, redis, log: createLogger('silent') }));
   const server: Server = outer.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;

@@ -65,7 +65,7 @@ export async function startTestService(env: Record<string, string> = {}, opts: {
   const log = pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
   const runtime = await openRuntime(config, log);
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1 });
-  const app = createApp({ config, pool: runtime.pool, redis, log, onMarked: (tenantId, userIds, change) => void runtime.onMarked(tenantId, userIds, change) });
+  const app = createApp({ config, pool: runtime.pool, redis, log, admin: runtime, onMarked: (tenantId, userIds, change) => void runtime.onMarked(tenantId, userIds, change) });
   const workers = opts.workers
     ? await startWorkers({ pool: runtime.pool, queues: runtime.queues(), redisUrl: config.redisUrl, masterKey: config.masterKey, config: config.jobs, audit: config.audit, log })
     : undefined;

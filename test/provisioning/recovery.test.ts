@@ -105,7 +105,7 @@ afterAll(async () => {
 describe('recovery', () => {
   it('loses nothing when the process stops between the PostgreSQL commit and the enqueue', async () => {
     // A SCIM endpoint whose after-commit enqueue never happens, as if the process died right after commit.
-    const app = createApp({ config: svc.config, pool: svc.runtime.pool, redis, log: pino({ level: 'silent' }) });
+    const app = createApp({ config: svc.config, pool: svc.runtime.pool, admin: svc.runtime, redis, log: pino({ level: 'silent' }) });
     const userName = 'committed.only@globex.example';
     const res = await supertest(app)
       .post(`${t.path}/Users`)

@@ -40,7 +40,7 @@ function app(limit: { perSecond: number; burst: number }, opts: { redis?: Redis;
   const redis = opts.redis ?? new Redis(svc.config.redisUrl, { maxRetriesPerRequest: 1 });
   clients.push(redis);
   const config: Config = { ...svc.config, scim: { ...svc.config.scim, rateLimitPerSecond: limit.perSecond, rateBurst: limit.burst } };
-  return createApp({ config, pool: svc.runtime.pool, redis, log: opts.log ?? pino({ level: 'silent' }) });
+  return createApp({ config, pool: svc.runtime.pool, admin: svc.runtime, redis, log: opts.log ?? pino({ level: 'silent' }) });
 }
 
 async function listen(handler: ReturnType<typeof createApp>): Promise<string> {
