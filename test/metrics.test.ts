@@ -6,6 +6,7 @@ import { processMetrics } from '../src/metrics/registry.js';
 import { createStatusRegistry } from '../src/metrics/status-gauges.js';
 import { QUEUE_NAMES } from '../src/provisioning/jobs.js';
 import { type RunningWorkers, startWorkers } from '../src/provisioning/workers.js';
+import { runCli } from './helpers/cli.js';
 import { databaseUrl, dropDatabase, randomName } from './helpers/databases.js';
 import { eventually } from './helpers/eventually.js';
 import { grantsOf, idp } from './helpers/provisioning-tenant.js';
@@ -18,6 +19,8 @@ import { startTestService, TEST_MASTER_KEY, type TestService, type TestTenant } 
  */
 let svc: TestService;
 let workers: RunningWorkers;
+/** A scraper's credential: metrics name every tenant, so an auditor key (read-only, all tenants). */
+let scraper: { Authorization: string };
 const logLines: Record<string, unknown>[] = [];
 
 const POLICY = `version: 1
@@ -45,6 +48,7 @@ rules:
 
 beforeAll(async () => {
   svc = await startTestService();
+  scraper = { Authorization: `Bearer ${(await svc.runtime.operatorKeys.create({ name: 'prometheus', role: 'auditor' }, 'operator:test')).key}` };
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
       for (const line of chunk.toString().split('\n')) if (line) logLines.push(JSON.parse(line) as Record<string, unknown>);
@@ -93,7 +97,7 @@ function value(samples: Sample[], name: string, labels: Labels): number | undefi
 }
 
 async function scrape(): Promise<Sample[]> {
-  const res = await svc.http.get('/metrics');
+  const res = await svc.http.get('/metrics').set(scraper);
   expect(res.status).toBe(200);
   expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
   return parse(res.text);
@@ -250,9 +254,11 @@ describe('/metrics of the service processes', () => {
     const env = { DATABASE_URL: databaseUrl(name), LANYARD_MASTER_KEY: TEST_MASTER_KEY };
     // One after the other: both migrate the same new database at start.
     const start = await startServiceProcess(env, 30_000, [], 'start');
+    const keyMade = await runCli(['operator', 'key', 'create', '--name', 'prometheus', '--role', 'auditor', '--json'], env);
+    const headers = { Authorization: `Bearer ${(JSON.parse(keyMade.stdout) as { key: string }).key}` };
     try {
       const text = await eventually(async () => {
-        const body = await (await fetch(`${start.url}/metrics`)).text();
+        const body = await (await fetch(`${start.url}/metrics`, { headers })).text();
         expect(body).toContain('lanyard_jobs_total{queue="reconcile",outcome="completed"} 0');
         return body;
       });
@@ -263,7 +269,7 @@ describe('/metrics of the service processes', () => {
     }
     const serve = await startServiceProcess(env, 30_000, [], 'serve');
     try {
-      const text = await (await fetch(`${serve.url}/metrics`)).text();
+      const text = await (await fetch(`${serve.url}/metrics`, { headers })).text();
       expect(text).toContain('# TYPE lanyard_scim_requests_total counter');
       expect(text).not.toContain('lanyard_jobs_total');
     } finally {

@@ -78,6 +78,5 @@ export function openApiDocument(routes: readonly AdminRoute[], publicBaseUrl: st
       },
       paths,
     },
-    { reused: 'ref' },
   );
 }
