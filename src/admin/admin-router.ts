@@ -57,6 +57,12 @@ export function adminRouter(services: AdminServices, opts: AdminRouterOptions = 
   router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const { headers, ...problem } = problemFor(err);
     if (problem.status >= 500) req.log.error({ err }, 'admin request failed');
+    if (res.headersSent) {
+      // A streamed export or report failed part-way: cut the connection, so the client sees an incomplete
+      // answer as a failure rather than as a shorter document.
+      res.destroy();
+      return;
+    }
     sendProblem(res, problem, headers);
   });
   return router;
@@ -80,7 +86,7 @@ function handlerOf(r: AdminRoute, services: AdminServices) {
   return async (req: Request, res: Response): Promise<void> => {
     const operator = operatorOf(res);
     const slug = r.scope === 'tenant' ? String(req.params['slug']) : undefined;
-    const allowed = r.scope === 'listing' ? roleAllows(operator, r.action) : can(operator, r.action, slug);
+    const allowed = r.scope === 'listing' || r.scope === 'any' ? roleAllows(operator, r.action) : can(operator, r.action, slug);
     if (!allowed) {
       sendProblem(res, { status: 403, code: 'forbidden', title: 'Forbidden', detail: `${operator.role} ${operator.name} may not ${r.action}${slug ? ` on tenant "${slug}"` : ''}` });
       return;

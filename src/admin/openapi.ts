@@ -29,7 +29,7 @@ function operation(r: AdminRoute): ZodOpenApiOperationObject {
     responses[String(r.answer.status)] = { description: r.answer.description, content: { 'application/json': { schema: r.answer.schema } } };
   }
   for (const status of [...r.problems, 401, 403, 500, 503]) responses[String(status)] = problem(status);
-  const scope = { tenant: ', on the tenant in the path', listing: '; lists only the tenants the operator may see', msp: ', across tenants' }[r.scope];
+  const scope = { tenant: ', on the tenant in the path', listing: '; lists only the tenants the operator may see', any: '', msp: ', across tenants' }[r.scope];
   const op: ZodOpenApiOperationObject = {
     operationId: r.operationId,
     summary: r.summary,

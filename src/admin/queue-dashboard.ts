@@ -11,10 +11,10 @@ export const DASHBOARD_PATH = '/queues';
 
 /**
  * Bull Board over the provisioning and lifecycle queues, for msp-admins (the admin router checks the role
- * before a request gets here). Job payloads hold ids only, never a secret, so showing them is safe.
- * Returns a `close` for the one queue it opens itself.
+ * before a request gets here). Job payloads hold ids only, never a secret, so showing them is safe. The
+ * lifecycle queue's handle shares the queues' Redis connection, which the runtime closes.
  */
-export function queueDashboard(queues: JobQueues, mountedAt: string, queuePrefix: string): { router: express.Router; close(): Promise<void> } {
+export function queueDashboard(queues: JobQueues, mountedAt: string, queuePrefix: string): express.Router {
   const lifecycle = new Queue(LIFECYCLE_QUEUE, { connection: queues.connection, prefix: queuePrefix });
   const adapter = new ExpressAdapter();
   adapter.setBasePath(mountedAt);
@@ -23,5 +23,5 @@ export function queueDashboard(queues: JobQueues, mountedAt: string, queuePrefix
     serverAdapter: adapter,
     options: { uiConfig: { boardTitle: 'Lanyard queues' } },
   });
-  return { router: adapter.getRouter() as express.Router, close: () => lifecycle.close() };
+  return adapter.getRouter() as express.Router;
 }

@@ -10,9 +10,10 @@ export type HttpMethod = 'get' | 'post' | 'put' | 'delete';
  * Who a route is for:
  * - `tenant`: about the tenant named by the `{slug}` path parameter; a tenant-admin must have that tenant;
  * - `listing`: across tenants, answered with only what the operator may see (a tenant-admin's own tenants);
- * - `msp`: across tenants or about none; only roles that span every tenant pass.
+ * - `any`: about no tenant (validating a document); any role with the action passes;
+ * - `msp`: across tenants or about the MSP itself; only roles that span every tenant pass.
  */
-export type RouteScope = 'tenant' | 'listing' | 'msp';
+export type RouteScope = 'tenant' | 'listing' | 'any' | 'msp';
 
 export interface RouteContext<P, Q, B> {
   params: P;

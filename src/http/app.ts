@@ -73,7 +73,7 @@ export function createApp({ config, pool, redis, log, onMarked, admin, metrics =
     const status = createStatusRegistry({ pool, log, queueDepth: queueDepthReader(config.redisUrl, config.jobs, redis) });
     app.get('/metrics', authenticateOperator({ keys: services.operatorKeys, oidc, log }), authorize('tenant.read'), metricsHandler(metrics.registry, status));
     const dashboard = queueDashboard(services.queues(), `/admin/v1${DASHBOARD_PATH}`, config.jobs.queuePrefix);
-    app.use('/admin/v1', adminRouter(services, { oidc, dashboard: { path: DASHBOARD_PATH, router: dashboard.router } }));
+    app.use('/admin/v1', adminRouter(services, { oidc, dashboard: { path: DASHBOARD_PATH, router: dashboard } }));
   }
 
   app.use('/scim/v2', metrics.scimRequests);

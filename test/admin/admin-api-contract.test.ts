@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminRoutes } from '../../src/admin/admin-routes.js';
 import { createApp } from '../../src/http/app.js';
 import { TenantService } from '../../src/tenants/tenant-service.js';
+import { startOAuthServer } from '../helpers/oauth-server.js';
 import { startTestService, type TestService } from '../helpers/test-service.js';
 
 /**
@@ -90,8 +91,9 @@ describe('authentication and authorisation, on every operation', () => {
       const url = urlOf(r.path, 'globex');
       const expectations: [string, boolean][] = [
         ['auditor', auditorMay.has(r.action)],
-        // acme's admin, on routes about globex, across tenants or about the MSP: only listings, which show it acme alone.
-        ['acme-admin', r.scope === 'listing' && tenantAdminLists.has(r.action)],
+        // acme's admin, on routes about globex, across tenants or about the MSP: only listings, which show it
+        // acme alone, and what concerns no tenant (validating a policy).
+        ['acme-admin', (r.scope === 'listing' || r.scope === 'any') && tenantAdminLists.has(r.action)],
       ];
       for (const [who, allowed] of expectations) {
         const res = await send(r.method, url, keys[who]);
@@ -176,5 +178,35 @@ describe('/metrics', () => {
     const scraped = await svc.http.get('/metrics').set(keys['auditor']!);
     expect(scraped.status).toBe(200);
     expect(scraped.text).toContain('lanyard_tenant_grants');
+  });
+});
+
+describe('OIDC sign-in, as the service is configured', () => {
+  it('accepts a JWT of ADMIN_OIDC_ISSUER for the configured audience, acts under its name, and refuses another audience', async () => {
+    const issuer = await startOAuthServer({ tokenTtlSeconds: 300, jwtAccessTokens: true });
+    const audience = 'https://lanyard.test/admin/v1';
+    const oidc = await startTestService({
+      ADMIN_OIDC_ISSUER: issuer.issuer,
+      ADMIN_OIDC_AUDIENCE: audience,
+      ADMIN_OIDC_ROLE_MAP: 'lanyard-msp-admins=msp-admin,acme-admins=tenant-admin:acme',
+    });
+    try {
+      const jwt = (groups: string[], aud = audience) => issuer.jwtAccessToken({ audience: aud, claims: { groups, preferred_username: 'ada@msp.example' } });
+      const created = await oidc.http.post('/admin/v1/tenants').set({ Authorization: `Bearer ${await jwt(['lanyard-msp-admins'])}` }).send({ slug: 'acme' });
+      expect(created.status).toBe(201);
+      const events = await oidc.sql<{ actor: string }>("SELECT actor FROM audit_events WHERE tenant_id = $1 AND action = 'tenant.created'", [created.body.id]);
+      expect(events).toEqual([{ actor: 'operator:oidc:ada@msp.example' }]);
+
+      const tenantAdmin = { Authorization: `Bearer ${await jwt(['acme-admins'])}` };
+      expect((await oidc.http.get('/admin/v1/tenants/acme/connectors').set(tenantAdmin)).status).toBe(200);
+      expect((await oidc.http.post('/admin/v1/tenants').set(tenantAdmin).send({ slug: 'globex' })).status).toBe(403);
+
+      const elsewhere = await oidc.http.get('/admin/v1/tenants').set({ Authorization: `Bearer ${await jwt(['lanyard-msp-admins'], 'https://other.example/api')}` });
+      expect(elsewhere.status).toBe(401);
+      expect(elsewhere.body).toMatchObject({ code: 'invalid_token' });
+    } finally {
+      await oidc.close();
+      await issuer.close();
+    }
   });
 });

@@ -209,7 +209,7 @@ export function setupRoutes(): AdminRoute[] {
       summary: 'Check a policy: schema, durations and references, each problem named by its path',
       tag: 'Policy',
       action: 'tenant.read',
-      scope: 'listing',
+      scope: 'any',
       body: policySource,
       yamlSource: true,
       answer: {
