@@ -50,6 +50,31 @@ export function decodeCursor(cursor: string | undefined, arity: number): CursorK
   return key as CursorKey;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A (timestamp, id) key, as the lists ordered by time then id give them out: checked here, so a forged
+ * cursor is a 400 and never reaches the database as a value it would refuse.
+ */
+export function decodeTimeIdCursor(cursor: string | undefined): { at: string; id: string } | null {
+  const key = decodeCursor(cursor, 2);
+  if (!key) return null;
+  const [at, id] = key;
+  if (typeof at !== 'string' || Number.isNaN(Date.parse(at)) || typeof id !== 'string' || !UUID.test(id)) {
+    throw new DomainError('invalid_input', 'cursor: not a cursor this list gave out');
+  }
+  return { at, id };
+}
+
+/** A sequence-number key (users, groups, audit events, policy versions); null without a cursor. */
+export function decodeSeqCursor(cursor: string | undefined): number | null {
+  const key = decodeCursor(cursor, 1);
+  if (!key) return null;
+  const seq = key[0];
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) throw new DomainError('invalid_input', 'cursor: not a cursor this list gave out');
+  return seq;
+}
+
 /** Orders keys element by element: numbers as numbers, strings by code unit (as PostgreSQL's "C" collation). */
 export function compareKeys(a: CursorKey, b: CursorKey): number {
   for (let i = 0; i < a.length; i++) {

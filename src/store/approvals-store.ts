@@ -144,9 +144,25 @@ export async function findApproval(db: Queryable, tenantId: string, id: string, 
 }
 
 export async function listApprovals(db: Queryable, tenantId: string, opts: { pendingOnly: boolean; limit: number }): Promise<ApprovalRecord[]> {
-  const { rows } = await db.query<ApprovalRow>(
-    `SELECT ${COLUMNS} FROM approval_requests WHERE tenant_id = $1 ${opts.pendingOnly ? "AND state = 'pending'" : ''} ORDER BY requested_at DESC LIMIT $2`,
-    [tenantId, opts.limit],
+  return (await pageApprovals(db, tenantId, { ...opts, before: null })).map((r) => r.record);
+}
+
+/**
+ * Newest first, after `before` (the `pageKey` of the last request of the previous page): requested_at to
+ * the microsecond, then id, so pages neither skip nor repeat a request.
+ */
+export async function pageApprovals(
+  db: Queryable,
+  tenantId: string,
+  opts: { pendingOnly: boolean; limit: number; before: { at: string; id: string } | null },
+): Promise<{ record: ApprovalRecord; pageKey: [string, string] }[]> {
+  const { rows } = await db.query<ApprovalRow & { page_key: string }>(
+    `SELECT ${COLUMNS}, to_char(requested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS page_key
+       FROM approval_requests
+      WHERE tenant_id = $1 ${opts.pendingOnly ? "AND state = 'pending'" : ''}
+        AND ($3::timestamptz IS NULL OR (requested_at, id) < ($3::timestamptz, $4::uuid))
+      ORDER BY requested_at DESC, id DESC LIMIT $2`,
+    [tenantId, opts.limit, opts.before?.at ?? null, opts.before?.id ?? null],
   );
-  return rows.map(toRecord);
+  return rows.map((r) => ({ record: toRecord(r), pageKey: [r.page_key, r.id] }));
 }

@@ -44,10 +44,23 @@ export async function insertException(db: Tx, tenantId: string, x: Omit<Exceptio
 }
 
 export async function listExceptions(db: Queryable, tenantId: string, opts: { activeAt?: Date; limit: number }): Promise<ExceptionGrant[]> {
-  const { rows } = await db.query<Row>(
-    `SELECT id, user_id, user_name, package, granted_by, reason, starts_at, ends_at FROM access_exceptions
-      WHERE tenant_id = $1 AND ($2::timestamptz IS NULL OR ends_at > $2) ORDER BY starts_at DESC LIMIT $3`,
-    [tenantId, opts.activeAt ?? null, opts.limit],
+  return (await pageExceptions(db, tenantId, { ...opts, before: null })).map((r) => r.record);
+}
+
+/** Newest first, after `before` (starts_at to the microsecond, then id), as the admin API pages them. */
+export async function pageExceptions(
+  db: Queryable,
+  tenantId: string,
+  opts: { activeAt?: Date | undefined; limit: number; before: { at: string; id: string } | null },
+): Promise<{ record: ExceptionGrant; pageKey: [string, string] }[]> {
+  const { rows } = await db.query<Row & { page_key: string }>(
+    `SELECT id, user_id, user_name, package, granted_by, reason, starts_at, ends_at,
+            to_char(starts_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS page_key
+       FROM access_exceptions
+      WHERE tenant_id = $1 AND ($2::timestamptz IS NULL OR ends_at > $2)
+        AND ($4::timestamptz IS NULL OR (starts_at, id) < ($4::timestamptz, $5::uuid))
+      ORDER BY starts_at DESC, id DESC LIMIT $3`,
+    [tenantId, opts.activeAt ?? null, opts.limit, opts.before?.at ?? null, opts.before?.id ?? null],
   );
-  return rows.map(toException);
+  return rows.map((r) => ({ record: toException(r), pageKey: [r.page_key, r.id] }));
 }

@@ -108,9 +108,22 @@ export async function findHold(db: Queryable, tenantId: string, id: string): Pro
 }
 
 export async function listHolds(db: Queryable, tenantId: string, opts: { pendingOnly: boolean; limit: number }): Promise<HoldRecord[]> {
-  const { rows } = await db.query<Row>(
-    `SELECT ${COLUMNS} FROM deprovision_holds WHERE tenant_id = $1 ${opts.pendingOnly ? "AND state = 'pending'" : ''} ORDER BY created_at DESC LIMIT $2`,
-    [tenantId, opts.limit],
+  return (await pageHolds(db, tenantId, { ...opts, before: null })).map((r) => r.record);
+}
+
+/** Newest first, after `before` (created_at to the microsecond, then id), as the admin API pages them. */
+export async function pageHolds(
+  db: Queryable,
+  tenantId: string,
+  opts: { pendingOnly: boolean; limit: number; before: { at: string; id: string } | null },
+): Promise<{ record: HoldRecord; pageKey: [string, string] }[]> {
+  const { rows } = await db.query<Row & { page_key: string }>(
+    `SELECT ${COLUMNS}, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS page_key
+       FROM deprovision_holds
+      WHERE tenant_id = $1 ${opts.pendingOnly ? "AND state = 'pending'" : ''}
+        AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
+      ORDER BY created_at DESC, id DESC LIMIT $2`,
+    [tenantId, opts.limit, opts.before?.at ?? null, opts.before?.id ?? null],
   );
-  return rows.map(toHold);
+  return rows.map((r) => ({ record: toHold(r), pageKey: [r.page_key, r.id] }));
 }

@@ -283,6 +283,12 @@ describe('directory, grants and decisions', () => {
       return res.body.items as { id: string; userId: string; approvers: { msp: string[] } }[];
     });
     expect(pending[0]!.approvers.msp).toEqual(['ops']);
+    const first = await call('listApprovals', 'get', '/tenants/acme/approvals?limit=1', acmeAdmin);
+    const second = await call('listApprovals', 'get', `/tenants/acme/approvals?limit=1&cursor=${first.body.nextCursor}`, acmeAdmin);
+    expect([first.body.items[0].id, second.body.items[0].id].sort()).toEqual(pending.map((p) => p.id).sort());
+    expect(second.body.nextCursor).toBeNull();
+    const forged = Buffer.from(JSON.stringify(['not a time', alice])).toString('base64url');
+    expectProblem(await call('listApprovals', 'get', `/tenants/acme/approvals?cursor=${forged}`, acmeAdmin), 400, 'invalid_input', /cursor/);
     const forAlice = pending.find((p) => p.userId === alice)!;
     const forBob = pending.find((p) => p.userId === bob)!;
 
@@ -319,6 +325,9 @@ describe('directory, grants and decisions', () => {
       expect(res.body.items).toHaveLength(2);
       return res.body.items as { id: string; userId: string }[];
     });
+    const newest = await call('listHolds', 'get', '/tenants/acme/holds?limit=1');
+    expect(newest.body.items).toEqual([held[0]]);
+    expect((await call('listHolds', 'get', `/tenants/acme/holds?limit=1&cursor=${newest.body.nextCursor}`)).body).toEqual({ items: [held[1]], nextCursor: null });
     const released = await call('releaseHold', 'post', `/tenants/acme/holds/${held[0]!.id}/release`, acmeAdmin).send({});
     expect(released.body).toMatchObject({ id: held[0]!.id, state: 'released', decidedBy: 'key:acme-admin' });
     expectProblem(await call('rejectHold', 'post', `/tenants/acme/holds/${held[1]!.id}/reject`).send({}), 400, 'invalid_request');
@@ -366,6 +375,8 @@ describe('audit and evidence', () => {
     const next = await call('queryAuditEvents', 'get', `/tenants/acme/audit/events?action=policy.applied&limit=1&cursor=${page.body.nextCursor}`, auditor);
     expect(next.body).toEqual({ items: [expect.objectContaining({ resourceId: '2' })], nextCursor: null });
     expect(next.body.items[0].seq).toBeGreaterThan(page.body.items[0].seq);
+    const forged = Buffer.from(JSON.stringify(['1 OR 1=1'])).toString('base64url');
+    expectProblem(await call('queryAuditEvents', 'get', `/tenants/acme/audit/events?cursor=${forged}`, auditor), 400, 'invalid_input', /cursor/);
     const since = await call('queryAuditEvents', 'get', '/tenants/acme/audit/events?since=2999-01-01', auditor);
     expect(since.body.items).toEqual([]);
     expectProblem(await call('queryAuditEvents', 'get', '/tenants/acme/audit/events?since=whenever'), 400, 'invalid_request', /query\.since/);

@@ -6,7 +6,7 @@ import { verifyAudit } from '../../audit/verify-chain.js';
 import { checkpointSource, verdictJson } from '../../audit/verify-summary.js';
 import { pageAuditEvents } from '../../store/admin-reads.js';
 import { inTenantBySlug } from '../../tenants/tenant-service.js';
-import { decodeCursor, pageOfRows, pageQuerySchema, pageSchema } from '../pagination.js';
+import { decodeSeqCursor, pageOfRows, pageQuerySchema, pageSchema } from '../pagination.js';
 import { type AdminRoute, route } from '../route.js';
 import { slugParams } from '../schemas.js';
 
@@ -60,11 +60,11 @@ export function auditRoutes(): AdminRoute[] {
       answer: { status: 200, description: 'events', schema: pageSchema(auditEventSchema, 'AuditEventPage') },
       problems: [400, 404],
       async handle({ params, query, services }) {
-        const after = decodeCursor(query.cursor, 1);
+        const after = decodeSeqCursor(query.cursor) ?? 0;
         const rows = await inTenantBySlug(
           services.pool,
           params.slug,
-          (db, t) => pageAuditEvents(db, t.id, { ...query, afterSeq: after ? Number(after[0]) : 0, limit: query.limit }),
+          (db, t) => pageAuditEvents(db, t.id, { ...query, afterSeq: after, limit: query.limit }),
           { readOnly: true },
         );
         const page = pageOfRows(rows, query.limit, (e) => [e.seq]);

@@ -5,7 +5,11 @@ import type { ListedHold } from '../../lifecycle/hold-service.js';
 import type { HoldRecord } from '../../store/holds-store.js';
 import type { ApprovalRecord } from '../../store/approvals-store.js';
 import type { Operator } from '../../operators/operator.js';
-import { pageOfList, pageQuerySchema, pageSchema } from '../pagination.js';
+import { pageApprovals } from '../../store/approvals-store.js';
+import { pageExceptions } from '../../store/exceptions-store.js';
+import { pageHolds } from '../../store/holds-store.js';
+import { inTenantBySlug } from '../../tenants/tenant-service.js';
+import { decodeTimeIdCursor, pageOfRows, pageQuerySchema, pageSchema } from '../pagination.js';
 import { type AdminRoute, route } from '../route.js';
 import { instantInput, iso, isoDate, isoOrNull, slugParams } from '../schemas.js';
 
@@ -82,6 +86,7 @@ const operatorBy = (operator: Operator) => `${operator.via === 'api-key' ? 'key'
 
 const idParams = slugParams.extend({ id: z.uuid() });
 
+
 export function decisionRoutes(): AdminRoute[] {
   return [
     route({
@@ -97,9 +102,10 @@ export function decisionRoutes(): AdminRoute[] {
       answer: { status: 200, description: 'requests', schema: pageSchema(approvalSchema, 'ApprovalRequestPage') },
       problems: [400, 404],
       async handle({ params, query, services }) {
-        const all = await services.approvals.list(params.slug, { pendingOnly: query.pending });
-        const page = pageOfList(all, query, (a) => [-a.requestedAt.getTime(), a.id], 2);
-        return { items: page.items.map(approvalJson), nextCursor: page.nextCursor };
+        const before = decodeTimeIdCursor(query.cursor);
+        const rows = await inTenantBySlug(services.pool, params.slug, (db, t) => pageApprovals(db, t.id, { pendingOnly: query.pending, limit: query.limit + 1, before }), { readOnly: true });
+        const page = pageOfRows(rows, query.limit, (r) => r.pageKey);
+        return { items: page.items.map((r) => approvalJson(r.record)), nextCursor: page.nextCursor };
       },
     }),
     ...(['approve', 'deny'] as const).map((verb) =>
@@ -138,8 +144,10 @@ export function decisionRoutes(): AdminRoute[] {
       answer: { status: 200, description: 'holds, newest first', schema: pageSchema(holdSchema, 'HoldPage') },
       problems: [400, 404],
       async handle({ params, query, services }) {
-        const page = pageOfList(await services.holds.list(params.slug, { pendingOnly: query.pending }), query, (h) => [-h.createdAt.getTime(), h.id], 2);
-        return { items: page.items.map(holdJson), nextCursor: page.nextCursor };
+        const before = decodeTimeIdCursor(query.cursor);
+        const rows = await inTenantBySlug(services.pool, params.slug, (db, t) => pageHolds(db, t.id, { pendingOnly: query.pending, limit: query.limit + 1, before }), { readOnly: true });
+        const page = pageOfRows(rows, query.limit, (r) => r.pageKey);
+        return { items: page.items.map((r) => holdJson(r.record)), nextCursor: page.nextCursor };
       },
     }),
     ...(['release', 'reject'] as const).map((verb) =>
@@ -193,8 +201,11 @@ export function decisionRoutes(): AdminRoute[] {
       answer: { status: 200, description: 'exceptions, newest first', schema: pageSchema(exceptionSchema, 'EmergencyExceptionPage') },
       problems: [400, 404],
       async handle({ params, query, services }) {
-        const page = pageOfList(await services.exceptions.list(params.slug, { activeOnly: query.active }), query, (x) => [-x.startsAt.getTime(), x.id], 2);
-        return { items: page.items.map(exceptionJson), nextCursor: page.nextCursor };
+        const before = decodeTimeIdCursor(query.cursor);
+        const now = new Date();
+        const rows = await inTenantBySlug(services.pool, params.slug, (db, t) => pageExceptions(db, t.id, { activeAt: query.active ? now : undefined, limit: query.limit + 1, before }), { readOnly: true });
+        const page = pageOfRows(rows, query.limit, (r) => r.pageKey);
+        return { items: page.items.map((r) => exceptionJson({ ...r.record, active: r.record.endsAt > now })), nextCursor: page.nextCursor };
       },
     }),
     route({

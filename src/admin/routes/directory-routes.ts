@@ -3,7 +3,7 @@ import { DomainError } from '../../errors/domain-error.js';
 import { GRANT_STATES } from '../../policy/grant-state.js';
 import { groupMembers, pageGrants, pageGroups, pageUsers } from '../../store/admin-reads.js';
 import { inTenantBySlug } from '../../tenants/tenant-service.js';
-import { decodeCursor, pageOfRows, pageQuerySchema, pageSchema } from '../pagination.js';
+import { decodeSeqCursor, decodeTimeIdCursor, pageOfRows, pageQuerySchema, pageSchema } from '../pagination.js';
 import { type AdminRoute, route } from '../route.js';
 import { iso, isoDate, isoOrNull, slugParams } from '../schemas.js';
 
@@ -45,10 +45,7 @@ const grantSchema = z
   })
   .meta({ id: 'Grant' });
 
-const seqCursor = (cursor: string | undefined) => {
-  const key = decodeCursor(cursor, 1);
-  return key ? Number(key[0]) : 0;
-};
+const seqCursor = (cursor: string | undefined) => decodeSeqCursor(cursor) ?? 0;
 
 type UserRow = Awaited<ReturnType<typeof pageUsers>>[number];
 const userJson = (u: UserRow) => ({ id: u.id, userName: u.userName, externalId: u.externalId, active: u.active, attributes: u.doc, groups: u.groups, createdAt: iso(u.createdAt), updatedAt: iso(u.updatedAt) });
@@ -154,11 +151,11 @@ export function directoryRoutes(): AdminRoute[] {
       answer: { status: 200, description: 'grants, oldest first', schema: pageSchema(grantSchema, 'GrantPage') },
       problems: [400, 404],
       async handle({ params, query, services }) {
-        const key = decodeCursor(query.cursor, 2);
+        const after = decodeTimeIdCursor(query.cursor);
         const rows = await inTenantBySlug(
           services.pool,
           params.slug,
-          (db, t) => pageGrants(db, t.id, { state: query.state, userName: query.user, package: query.package, connector: query.connector, after: key ? [String(key[0]), String(key[1])] : null, limit: query.limit }),
+          (db, t) => pageGrants(db, t.id, { state: query.state, userName: query.user, package: query.package, connector: query.connector, after: after ? [after.at, after.id] : null, limit: query.limit }),
           { readOnly: true },
         );
         const page = pageOfRows(rows, query.limit, (g) => [g.createdKey, g.id]);

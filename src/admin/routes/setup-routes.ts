@@ -3,7 +3,7 @@ import { DomainError } from '../../errors/domain-error.js';
 import { loadPolicy } from '../../policy/load-policy.js';
 import { pagePolicyVersions } from '../../store/admin-reads.js';
 import { inTenantBySlug } from '../../tenants/tenant-service.js';
-import { pageOfList, pageOfRows, decodeCursor, pageQuerySchema, pageSchema } from '../pagination.js';
+import { decodeSeqCursor, pageOfList, pageOfRows, pageQuerySchema, pageSchema } from '../pagination.js';
 import { type AdminRoute, route } from '../route.js';
 import { iso, isoDate, isoOrNull, slugParams } from '../schemas.js';
 
@@ -292,8 +292,8 @@ export function setupRoutes(): AdminRoute[] {
       answer: { status: 200, description: 'versions, newest first', schema: pageSchema(policyVersionSchema, 'PolicyVersionPage') },
       problems: [400, 404],
       async handle({ params, query, services }) {
-        const before = decodeCursor(query.cursor, 1);
-        const rows = await inTenantBySlug(services.pool, params.slug, (db, t) => pagePolicyVersions(db, t.id, { beforeVersion: before ? Number(before[0]) : null, limit: query.limit }), { readOnly: true });
+        const before = decodeSeqCursor(query.cursor);
+        const rows = await inTenantBySlug(services.pool, params.slug, (db, t) => pagePolicyVersions(db, t.id, { beforeVersion: before, limit: query.limit }), { readOnly: true });
         const page = pageOfRows(rows, query.limit, (v) => [v.version]);
         return { items: page.items.map((v) => ({ ...v, appliedAt: iso(v.appliedAt) })), nextCursor: page.nextCursor };
       },
