@@ -507,6 +507,30 @@ policy:
   });
 });
 
+it("recorded every change made through the API in the tenant's audit trail, under the operator who made it", async () => {
+  const rows = await svc.sql<{ actor: string; action: string }>(
+    "SELECT DISTINCT actor, action FROM audit_events WHERE tenant_id = $1 AND (actor LIKE 'operator:%' OR actor LIKE 'approver:%')",
+    [acme.id],
+  );
+  const seen = new Set(rows.map((r) => `${r.actor} ${r.action}`));
+  for (const expected of [
+    'operator:key:ops tenant.created',
+    'operator:key:ops tenant.suspended',
+    'operator:key:ops tenant.resumed',
+    'operator:key:acme-admin connector.added',
+    'operator:key:ops connector.removed',
+    'operator:key:acme-admin policy.applied',
+    'approver:ops approval.approved',
+    'approver:ops approval.denied',
+    'operator:key:acme-admin exception.granted',
+    'operator:key:acme-admin hold.released',
+    'operator:key:ops hold.rejected',
+    'operator:key:acme-admin grant.retried',
+  ]) {
+    expect(seen, expected).toContain(expected);
+  }
+});
+
 it('exercised every operation of the admin API', () => {
   expect(routes.map((r) => r.operationId).filter((id) => !exercised.has(id))).toEqual([]);
 });
