@@ -6,7 +6,6 @@ import { problemFor } from './admin-errors.js';
 import type { AdminServices } from './admin-services.js';
 import { adminRoutes } from './admin-routes.js';
 import type { OidcBearerVerifier } from './oidc-bearer.js';
-import { openApiDocument } from './openapi.js';
 import { authenticateOperator, operatorOf } from './operator-auth.js';
 import { can, roleAllows } from './permissions.js';
 import { sendProblem } from './problem.js';
@@ -18,8 +17,11 @@ const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
 
 export interface AdminRouterOptions {
   oidc?: OidcBearerVerifier | undefined;
-  /** Mounted after authentication, for msp-admins only: the queue dashboard. */
-  dashboard?: { path: string; router: express.Router } | undefined;
+  /**
+   * Mounted after authentication, for msp-admins only: the queue dashboard, loaded on its first request so
+   * a service nobody opens it on never carries it (tens of MB).
+   */
+  dashboard?: { path: string; load: () => Promise<express.Router> } | undefined;
 }
 
 /**
@@ -30,23 +32,35 @@ export interface AdminRouterOptions {
  */
 export function adminRouter(services: AdminServices, opts: AdminRouterOptions = {}): Router {
   const routes = adminRoutes();
-  const document = openApiDocument(routes, services.config.publicBaseUrl);
   const router = express.Router();
-  router.get('/openapi.json', (_req, res) => {
-    res.json(document);
+  // Generated on first request (then kept): the generator and the document are not carried until asked for.
+  let document: Promise<unknown> | undefined;
+  router.get('/openapi.json', async (_req, res) => {
+    document ??= import('./openapi.js')
+      .then((m) => m.openApiDocument(routes, services.config.publicBaseUrl))
+      .catch((err: unknown) => {
+        document = undefined;
+        throw err;
+      });
+    res.json(await document);
   });
   // Authentication before the body is read: an anonymous caller never makes the service parse anything.
   router.use(authenticateOperator({ keys: services.operatorKeys, oidc: opts.oidc, log: services.log }));
   if (opts.dashboard) {
-    const { path, router: dashboard } = opts.dashboard;
-    router.use(path, (req, res, next) => {
+    const { path, load } = opts.dashboard;
+    let dashboard: Promise<express.Router> | undefined;
+    router.use(path, async (req, res, next) => {
       const operator = operatorOf(res);
       if (operator.role !== 'msp-admin') {
         sendProblem(res, { status: 403, code: 'forbidden', title: 'Forbidden', detail: `${operator.role} ${operator.name} may not open the queue dashboard` });
         return;
       }
-      next();
-    }, dashboard);
+      dashboard ??= load().catch((err: unknown) => {
+        dashboard = undefined;
+        throw err;
+      });
+      (await dashboard)(req, res, next);
+    });
   }
   router.use(express.json({ limit: MAX_BODY }));
   router.use(express.text({ type: YAML_TYPES, limit: MAX_BODY }));

@@ -6,9 +6,6 @@ import type express from 'express';
 import { LIFECYCLE_QUEUE } from '../lifecycle/schedules.js';
 import type { JobQueues } from '../provisioning/job-queues.js';
 
-/** Where the dashboard lives, below /admin/v1. */
-export const DASHBOARD_PATH = '/queues';
-
 /**
  * Bull Board over the provisioning and lifecycle queues, for msp-admins (the admin router checks the role
  * before a request gets here). Job payloads hold ids only, never a secret, so showing them is safe. The

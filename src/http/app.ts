@@ -15,7 +15,7 @@ import { adminRouter } from '../admin/admin-router.js';
 import type { AdminServices } from '../admin/admin-services.js';
 import { OidcBearerVerifier } from '../admin/oidc-bearer.js';
 import { authenticateOperator, authorize } from '../admin/operator-auth.js';
-import { DASHBOARD_PATH, queueDashboard } from '../admin/queue-dashboard.js';
+import { DASHBOARD_PATH } from '../admin/dashboard-path.js';
 
 export interface AppDeps {
   config: Config;
@@ -72,8 +72,11 @@ export function createApp({ config, pool, redis, log, onMarked, admin, metrics =
     // Metrics name tenants, so they are for operators who see every tenant (an auditor key suits a scraper).
     const status = createStatusRegistry({ pool, log, queueDepth: queueDepthReader(config.redisUrl, config.jobs, redis) });
     app.get('/metrics', authenticateOperator({ keys: services.operatorKeys, oidc, log }), authorize('tenant.read'), metricsHandler(metrics.registry, status));
-    const dashboard = queueDashboard(services.queues(), `/admin/v1${DASHBOARD_PATH}`, config.jobs.queuePrefix);
-    app.use('/admin/v1', adminRouter(services, { oidc, dashboard: { path: DASHBOARD_PATH, router: dashboard } }));
+    const dashboard = {
+      path: DASHBOARD_PATH,
+      load: async () => (await import('../admin/queue-dashboard.js')).queueDashboard(services.queues(), `/admin/v1${DASHBOARD_PATH}`, config.jobs.queuePrefix),
+    };
+    app.use('/admin/v1', adminRouter(services, { oidc, dashboard }));
   }
 
   app.use('/scim/v2', metrics.scimRequests);
