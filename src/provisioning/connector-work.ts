@@ -186,10 +186,10 @@ class WorkContext {
     return { actor: SYSTEM_ACTOR, action, resourceType: 'account', resourceId: this.work.userId, detail: { connector: this.work.connector, ...detail } };
   }
 
-  /** Everything the lane needs before calling the downstream, in one query. */
+  /** Everything the lane needs before calling the downstream, in one statement and one round trip. */
   private read(state: 'provisioning' | 'revoking'): Promise<ConnectorWorkInputs> {
     const { tenantId, userId, connector } = this.work;
-    return inTenantTx(this.pool, tenantId, (db) => connectorWorkInputs(db, tenantId, userId, connector, state), { readOnly: true });
+    return connectorWorkInputs(this.pool, tenantId, userId, connector, state);
   }
 
   private tx<T>(work: (db: Tx) => Promise<T>): Promise<T> {

@@ -21,18 +21,14 @@ interface Row {
   user: { user_name: string; active: boolean; doc: Record<string, unknown> } | null;
 }
 
+/**
+ * One statement, outside any transaction: `lanyard_connector_work_inputs` (migration 0015) sets the
+ * tenant's row-level-security context for itself and reads from one snapshot.
+ */
 export async function connectorWorkInputs(db: Queryable, tenantId: string, userId: string, connector: string, state: 'provisioning' | 'revoking'): Promise<ConnectorWorkInputs> {
   const { rows } = await db.query<Row>({
     name: 'connector-work.inputs',
-    text: `SELECT
-      (SELECT COALESCE(json_agg(json_build_object('id', g.id, 'entitlement', g.entitlement, 'state', g.state, 'user_name', g.user_name, 'revoke_reason', g.revoke_reason)
-                                ORDER BY g.created_at), '[]'::json)
-         FROM grants g WHERE g.tenant_id = $1 AND g.user_id = $2 AND g.connector = $3 AND g.state = $4) AS grants,
-      (SELECT json_build_object('connector', a.connector, 'user_id', a.user_id, 'user_name', a.user_name, 'ref', a.ref, 'state', a.state, 'desired', a.desired, 'last_error', a.last_error)
-         FROM connector_accounts a WHERE a.tenant_id = $1 AND a.connector = $3 AND a.user_id = $2) AS account,
-      ARRAY(SELECT DISTINCT g.entitlement FROM grants g
-             WHERE g.tenant_id = $1 AND g.user_id = $2 AND g.connector = $3 AND g.state IN ('provisioning', 'active', 'failed', 'held')) AS held,
-      (SELECT json_build_object('user_name', u.user_name, 'active', u.active, 'doc', u.doc) FROM users u WHERE u.tenant_id = $1 AND u.id = $2) AS user`,
+    text: 'SELECT grants, account, held, "user" FROM lanyard_connector_work_inputs($1, $2, $3, $4)',
     values: [tenantId, userId, connector, state],
   });
   const row = rows[0]!;

@@ -1,15 +1,14 @@
 import type pg from 'pg';
-import { appendAuditStatement, type PendingAuditEvent } from './audit-append.js';
+import { appendAuditSql, type PendingAuditEvent } from './audit-append.js';
 import type { Queryable } from './pool.js';
 
 /**
  * A connection inside a transaction opened by `inTx` or `inTenantTx`.
  *
- * Audit events recorded in it wait in `pendingAudit` and are appended to the chain by one statement sent
- * right before COMMIT, with no await in between (node-postgres sends a queued query the moment the previous
- * one completes). The tenant's chain head, which every audited write of the tenant needs, is therefore
- * locked for that statement and the commit only, not for the round trips of the rest of the transaction.
- * The events still commit or vanish with the change they record.
+ * Audit events recorded in it wait in `pendingAudit` and are appended to the chain by one statement that
+ * travels with COMMIT in a single round trip. The tenant's chain head, which every audited write of the
+ * tenant needs, is therefore locked for that statement and the commit only, not for the round trips of the
+ * rest of the transaction. The events still commit or vanish with the change they record.
  */
 export interface Tx extends Queryable {
   readonly pendingAudit: PendingAuditEvent[];
@@ -108,14 +107,18 @@ async function runTx<T>(pool: pg.Pool, work: (db: Tx) => Promise<T>, opts: TxOpt
     );
     return result;
   }
-  // Both queued at once: see Tx. When the append fails, PostgreSQL answers the COMMIT with a rollback.
-  const append = tx.pendingAudit.length ? client.query(appendAuditStatement(tx.pendingAudit)) : Promise.resolve();
-  const [appended, committed] = await Promise.allSettled([append, client.query('COMMIT')]);
-  if (committed.status === 'rejected') {
-    client.release(committed.reason as Error);
-    throw committed.reason;
+  // One simple-query string: the append, then COMMIT (see Tx). When the append fails, PostgreSQL skips the
+  // rest of the string and leaves the transaction aborted, so it is rolled back here.
+  const commit = tx.pendingAudit.length ? `${appendAuditSql(tx.pendingAudit, (text) => client.escapeLiteral(text))};COMMIT` : 'COMMIT';
+  try {
+    await client.query(commit);
+  } catch (err) {
+    await client.query('ROLLBACK').then(
+      () => client.release(),
+      (rollbackErr: Error) => client.release(rollbackErr),
+    );
+    throw err;
   }
   client.release();
-  if (appended.status === 'rejected') throw appended.reason;
   return result;
 }
