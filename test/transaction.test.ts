@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Queryable } from '../src/store/pool.js';
-import { inTx } from '../src/store/transaction.js';
+import { recordAuditEvent } from '../src/audit/record-audit-event.js';
+import { verifyAudit } from '../src/audit/verify-chain.js';
+import { inTenantTx, inTx } from '../src/store/transaction.js';
 import { startTestService, type TestService } from './helpers/test-service.js';
 
 /** Transactions that lock the same two rows in opposite order: PostgreSQL aborts one as a deadlock victim. */
@@ -41,5 +43,31 @@ describe('inTx deadlockRetries', () => {
   it('with retries, the victim runs again and both commit', async () => {
     const results = await crossing(1);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+  });
+});
+
+describe('a transaction and its audit events', () => {
+  it('refuses audit events in a read-only transaction, and records nothing', async () => {
+    const [tenantId] = ids;
+    const count = async () => Number((await svc.sql<{ n: string }>('SELECT count(*) AS n FROM audit_events WHERE tenant_id = $1', [tenantId]))[0]!.n);
+    const before = await count();
+    const attempt = inTenantTx(svc.runtime.pool, tenantId, async (db) => {
+      recordAuditEvent(db, tenantId, { actor: 'operator:test', action: 'test.read_only', resourceType: 'tenant', resourceId: tenantId });
+    }, { readOnly: true });
+    await expect(attempt).rejects.toThrow(/read-only/);
+    expect(await count()).toBe(before);
+  });
+
+  it('appends events whose text needs escaping exactly as recorded, with the change, in one commit', async () => {
+    const [tenantId] = ids;
+    const tricky = `it's a "quote", a back\\slash, a newline\n, and unicode: ✓ 💡 \u0000`.replace('\u0000', '');
+    await inTenantTx(svc.runtime.pool, tenantId, async (db) => {
+      recordAuditEvent(db, tenantId, { actor: `operator:${tricky}`, action: 'test.escaped', resourceType: 'tenant', resourceId: null, detail: { text: tricky } });
+    });
+    const [row] = await svc.sql<{ actor: string; entry: string }>("SELECT actor, entry FROM audit_events WHERE tenant_id = $1 AND action = 'test.escaped'", [tenantId]);
+    expect(row!.actor).toBe(`operator:${tricky}`);
+    expect((JSON.parse(row!.entry) as { detail: { text: string } }).detail.text).toBe(tricky);
+    const verdict = await verifyAudit(svc.runtime.pool, tenantId);
+    expect(verdict.ok).toBe(true);
   });
 });

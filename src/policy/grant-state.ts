@@ -37,3 +37,10 @@ export function isLive(state: GrantState): boolean {
 /** Why access ended; recorded on the grant and in the audit trail. */
 export const REVOKE_REASONS = ['policy', 'deactivated', 'deleted', 'quarantined', 'expired', 'sponsor_removed', 'inactive', 'denied', 'operator', 'offboarded'] as const;
 export type RevokeReason = (typeof REVOKE_REASONS)[number];
+
+/**
+ * Grants that may have reached the downstream, or are on their way there: the user holds (or is about to
+ * hold) the entitlement, and only a revocation job ends it. SQL texts that ask "does the user hold this
+ * downstream" use the same list.
+ */
+export const DOWNSTREAM_LIVE: readonly GrantState[] = ['provisioning', 'active', 'failed', 'held'];

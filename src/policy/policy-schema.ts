@@ -61,6 +61,9 @@ const approvalsSchema = z
  * The mass-deprovision brake: once more than max(minimum, percent % of the tenant's users) users have lost
  * access within the window, further deprovisions are held for an operator (`lanyard holds`).
  */
+/** The brake of a policy that does not set one, and of a tenant without a policy. */
+export const DEFAULT_BRAKE = { enabled: true, window: 'PT1H', minimum: 50, percent: 5 } as const;
+
 const brakeSchema = z
   .object({
     enabled: z.boolean().default(true),
@@ -130,7 +133,7 @@ export const policySchema = z
      * last activity; on the others this rule cannot apply and does nothing.
      */
     inactivity: z.object({ after: isoDuration }).strict().optional(),
-    brake: brakeSchema.default({ enabled: true, window: 'PT1H', minimum: 50, percent: 5 }),
+    brake: brakeSchema.default(DEFAULT_BRAKE),
   })
   .strict();
 

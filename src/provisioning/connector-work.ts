@@ -8,7 +8,7 @@ import { inTenantTx } from '../store/transaction.js';
 import { type ConnectorWorkInputs, connectorWorkInputs } from '../store/connector-work-inputs.js';
 import type { ConnectorInstances } from './connector-instances.js';
 import type { ConnectorWork } from './jobs.js';
-import { SYSTEM_ACTOR, WORKER_TX } from './reconcile.js';
+import { SYSTEM_ACTOR, WORKER_TX } from './worker-tx.js';
 import type { Tx } from '../store/transaction.js';
 
 export interface ConnectorWorkDeps {

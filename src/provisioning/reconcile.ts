@@ -1,36 +1,34 @@
 import type pg from 'pg';
+import { approversFor, subjectNames } from '../approvals/approval-routing.js';
+import { exceptionEntitlements } from '../approvals/exception-entitlements.js';
 import type { AuditEventInput } from '../audit/audit-event.js';
-import type { GrantState, RevokeReason } from '../policy/grant-state.js';
+import { type BrakeOutcome, throughBrake } from '../lifecycle/brake-step.js';
+import type { SponsorshipStatus } from '../lifecycle/sponsorship.js';
+import { sponsorshipOf, withoutSponsorIntake } from '../lifecycle/sponsorship-step.js';
 import { evaluate, type Evaluation } from '../policy/evaluate.js';
+import { DOWNSTREAM_LIVE, type GrantState, type RevokeReason } from '../policy/grant-state.js';
 import { addValidDuration, validDurationMs } from '../policy/iso-duration.js';
-import { type CurrentGrant, type ExceptionEntitlement, type PlannedRevoke, planChanges } from '../policy/plan.js';
-import { brakeEngaged, isBraked } from '../lifecycle/brake.js';
-import { brakeState, decideHold, logDeprovision, openHold } from '../store/holds-store.js';
-import type { BrakeSettings, PolicyDocument } from '../policy/policy-schema.js';
+import { type CurrentGrant, type Plan, type PlannedGrant, type PlannedRevoke, planChanges } from '../policy/plan.js';
+import type { PolicyDocument } from '../policy/policy-schema.js';
 import { type UserFacts, userFacts } from '../policy/user-facts.js';
-import { recordAuditEvent } from '../audit/record-audit-event.js';
-import { decideSponsorship, type SponsorshipStatus } from '../lifecycle/sponsorship.js';
-import { saveSponsorship, sponsorshipInputs } from '../store/sponsorships-store.js';
 import { type AccountState, setAccountDesired } from '../store/accounts-store.js';
-import { type Approvers, insertApproval, markApprovalNeedEnded, moveApproval } from '../store/approvals-store.js';
+import { insertApproval, markApprovalNeedEnded, moveApproval } from '../store/approvals-store.js';
 import { insertGrant, moveGrant, moveGrantEnd } from '../store/grants-store.js';
-import { type ExceptionRecord, type ReconcileInputs, reconcileInputs } from '../store/reconcile-inputs.js';
+import { decideHold, openHold } from '../store/holds-store.js';
+import { type ReconcileInputs, reconcileInputs } from '../store/reconcile-inputs.js';
 import { inTenantTx, type Tx } from '../store/transaction.js';
 import type { ConnectorWork } from './jobs.js';
-
-/** Lanyard's own actions in the audit trail. */
-export const SYSTEM_ACTOR = 'system:reconcile';
-
-/** How the workers' transactions run: see TxOptions. */
-export const WORKER_TX = { asyncCommit: true, deadlockRetries: 3 } as const;
-
-/** The brake of a tenant without a policy: the policy file's defaults. */
-const DEFAULT_BRAKE: BrakeSettings = { enabled: true, window: 'PT1H', minimum: 50, percent: 5 };
+import { SYSTEM_ACTOR, WORKER_TX } from './worker-tx.js';
 
 /** Grants that never reached the downstream end without a downstream call. */
 const NEVER_PROVISIONED: readonly GrantState[] = ['requested', 'awaiting_approval'];
-/** Grants that may have reached the downstream: they end through a revocation job. */
-const DOWNSTREAM_LIVE: readonly GrantState[] = ['provisioning', 'active', 'failed', 'held'];
+
+export interface ReconcileResult {
+  /** Downstream work to queue once the transaction has committed. */
+  work: ConnectorWork[];
+  /** A deprovision hold this reconcile opened (the brake engaged), for the logs. */
+  heldBy: string | null;
+}
 
 /**
  * Brings one user's recorded access in line with the tenant's policy, in one transaction: evaluate → plan
@@ -42,15 +40,9 @@ const DOWNSTREAM_LIVE: readonly GrantState[] = ['provisioning', 'active', 'faile
  * reconcile of the user waits on the row and then finds nothing to do, and a change that lands meanwhile
  * waits on it too and marks the user afresh once this one has committed, so it is reconciled after it and
  * never lost. (Taking the row first also keeps the lock order of SCIM writes, which mark users before they
- * append to the audit chain.)
+ * append to the audit chain.) The inputs are read by a later statement, so they include any change whose
+ * mark the take had to wait for.
  */
-export interface ReconcileResult {
-  /** Downstream work to queue once the transaction has committed. */
-  work: ConnectorWork[];
-  /** A deprovision hold this reconcile opened (the brake engaged), for the logs. */
-  heldBy: string | null;
-}
-
 export async function reconcileUser(pool: pg.Pool, tenantId: string, userId: string, now: Date = new Date()): Promise<ReconcileResult> {
   return inTenantTx(pool, tenantId, async (db) => {
     const { rowCount } = await db.query({
@@ -63,88 +55,126 @@ export async function reconcileUser(pool: pg.Pool, tenantId: string, userId: str
   }, WORKER_TX);
 }
 
+/** What every step of one reconcile works on. */
+interface Step {
+  db: Tx;
+  tenantId: string;
+  userId: string;
+  now: Date;
+  inputs: ReconcileInputs;
+  policy: PolicyDocument | undefined;
+  /** Downstream work to queue: at most one job per connector and lane (the account lock keeps the two lanes of one account apart). */
+  work: Map<string, ConnectorWork>;
+}
+
+function addWork(step: Step, connector: string, lane: ConnectorWork['lane']): void {
+  step.work.set(`${connector}\u0000${lane}`, { tenantId: step.tenantId, userId: step.userId, connector, lane });
+}
+
+/**
+ * The steps, in an order that matters: account rows are written before grant rows, so every transaction
+ * takes them in the same order; revocations pass the mass-deprovision brake before any is made.
+ */
 async function reconcileOnce(db: Tx, tenantId: string, userId: string, now: Date): Promise<ReconcileResult> {
   const inputs = await reconcileInputs(db, tenantId, userId);
-  const { user, policy: policyVersion, grants, accounts, onDelete } = inputs;
-  const policy = policyVersion?.document as PolicyDocument | undefined;
-  const facts = user && policy ? userFacts(user, policy.intake) : null;
-  const sponsorship = user && policy?.sponsorship && facts ? await sponsorshipOf(db, tenantId, user, facts, policy, now) : null;
-  const evaluation: Evaluation =
-    inputs.tenantStatus === 'offboarded'
-      ? { status: 'offboarded', desired: [] }
-      : sponsorship === 'removed' && user?.active
-        ? { status: 'unsponsored', desired: [] }
-        : user && policy && facts
-          ? evaluate(facts, user.groups, sponsorship ? withoutSponsorIntake(policy) : policy, now, { contractEndsAt: inputs.contractEndsAt })
-          : user?.active === false
-            ? { status: 'inactive', desired: [] }
-            : { status: 'eligible', desired: [] };
+  const policy = inputs.policy?.document as PolicyDocument | undefined;
+  const facts = inputs.user && policy ? userFacts(inputs.user, policy.intake) : null;
+  const sponsorship = inputs.user && policy?.sponsorship && facts ? await sponsorshipOf(db, tenantId, inputs.user, facts, policy, now) : null;
+  const plan = planFor(evaluationOf(inputs, policy, facts, sponsorship, now), inputs, policy, now);
+  const step: Step = { db, tenantId, userId, now, inputs, policy, work: new Map() };
+
+  const brake = await throughBrake(db, tenantId, userId, inputs, plan.revoke, policy);
+  await setAccountIntents(step, plan, brake);
+  await insertGrants(step, plan.grant);
+  const heldBy = await applyBrake(step, brake);
+  await startRevocations(step, brake.revoke);
+  await moveEnds(step, plan);
+  if (policy && facts) await requestApprovals(step, plan.requestApproval, policy, facts);
+  await endApprovals(step, plan.endApproval);
+  return { work: [...step.work.values()], heldBy };
+}
+
+function evaluationOf(inputs: ReconcileInputs, policy: PolicyDocument | undefined, facts: UserFacts | null, sponsorship: SponsorshipStatus | null, now: Date): Evaluation {
+  const { user } = inputs;
+  if (inputs.tenantStatus === 'offboarded') return { status: 'offboarded', desired: [] };
+  if (sponsorship === 'removed' && user?.active) return { status: 'unsponsored', desired: [] };
+  if (user && policy && facts) return evaluate(facts, user.groups, sponsorship ? withoutSponsorIntake(policy) : policy, now, { contractEndsAt: inputs.contractEndsAt });
+  return user?.active === false ? { status: 'inactive', desired: [] } : { status: 'eligible', desired: [] };
+}
+
+function planFor(evaluation: Evaluation, inputs: ReconcileInputs, policy: PolicyDocument | undefined, now: Date): Plan {
   const inactivityAfter = policy?.inactivity?.after;
-  const plan = planChanges(evaluation, grants, now, {
+  return planChanges(evaluation, inputs.grants, now, {
     expired: inputs.expired,
     ...(inactivityAfter ? { inactivity: { afterMs: validDurationMs(inactivityAfter), lastActivity: inputs.activity } } : {}),
     approvals: inputs.approvals,
     ...(policy ? { renewalWindowMs: validDurationMs(policy.approvals.deadline) } : {}),
     exceptions: policy ? exceptionEntitlements(inputs.exceptions, policy) : [],
   });
-  const work = new Map<string, ConnectorWork>();
-  let heldBy: string | null = null;
-  // At most one job per connector and lane; the account lock keeps the two lanes of one account apart.
-  const addWork = (connector: string, lane: ConnectorWork['lane']) => work.set(`${connector}\u0000${lane}`, { tenantId, userId, connector, lane });
+}
 
-  // Revocations pass the mass-deprovision brake first: what it holds stays in place downstream.
-  const brake = await throughBrake(db, tenantId, userId, inputs, plan.revoke, policy);
-
-  // An account is wanted while the user holds (or is getting) something through its connector. Written
-  // before the grants, so every transaction takes account rows in the same order.
+/** An account is wanted while the user holds (or is getting) something through its connector. */
+async function setAccountIntents(step: Step, plan: Plan, brake: BrakeOutcome): Promise<void> {
+  const { db, tenantId, userId, inputs } = step;
+  const { user, grants, accounts, onDelete } = inputs;
   const revoked = new Set(brake.revoke.map((r) => r.grant.id));
   const holding = new Set([
-    ...grants.filter((g) => !revoked.has(g.id) && ['provisioning', 'active', 'failed', 'held'].includes(g.state)).map((g) => g.connector),
+    ...grants.filter((g) => !revoked.has(g.id) && DOWNSTREAM_LIVE.includes(g.state)).map((g) => g.connector),
     ...plan.grant.filter((g) => onDelete.has(g.desired.connector)).map((g) => g.desired.connector),
   ]);
   for (const account of accounts) {
     if (account.state === 'removed') continue;
     const desired: AccountState = holding.has(account.connector) && user?.active ? 'active' : !user && onDelete.get(account.connector) === 'remove' ? 'removed' : 'disabled';
-    if (await setAccountDesired(db, tenantId, account.connector, userId, desired)) {
-      addWork(account.connector, desired === 'active' ? 'grant' : 'revoke');
-    }
+    if (await setAccountDesired(db, tenantId, account.connector, userId, desired)) addWork(step, account.connector, desired === 'active' ? 'grant' : 'revoke');
   }
-  for (const planned of plan.grant) {
-    const { desired } = planned;
-    const known = onDelete.has(desired.connector);
+}
+
+/** New grants, on their way downstream; one through a connector the tenant lacks is parked as failed. */
+async function insertGrants(step: Step, planned: readonly PlannedGrant[]): Promise<void> {
+  const { db, tenantId, userId, now, inputs } = step;
+  for (const { desired, endsAt, endBound, approvalId, exceptionId } of planned) {
+    const known = inputs.onDelete.has(desired.connector);
     const state: GrantState = known ? 'provisioning' : 'failed';
     await insertGrant(
       db,
       tenantId,
       {
         userId,
-        userName: user!.userName,
+        userName: inputs.user!.userName,
         connector: desired.connector,
         entitlement: desired.entitlement,
         state,
         reasons: [
           ...desired.reasons.map((r) => ({ rule: r.rule, ruleName: r.ruleName ?? null, package: r.package, group: r.group ? { id: r.group.id, displayName: r.group.displayName } : null })),
-          ...(planned.exceptionId ? [{ exception: planned.exceptionId, package: inputs.exceptions.find((x) => x.id === planned.exceptionId)?.package ?? null }] : []),
+          ...(exceptionId ? [{ exception: exceptionId, package: inputs.exceptions.find((x) => x.id === exceptionId)?.package ?? null }] : []),
         ],
-        policyVersion: policyVersion?.version ?? null,
-        endsAt: planned.endsAt,
-        endBound: planned.endBound,
-        approvalId: planned.approvalId,
-        exceptionId: planned.exceptionId,
+        policyVersion: inputs.policy?.version ?? null,
+        endsAt,
+        endBound,
+        approvalId,
+        exceptionId,
         createdAt: now,
         ...(known ? {} : { lastError: `invalid_config: the tenant has no connector "${desired.connector}"` }),
       },
       grantEvent('grant.requested', desired.connector, desired.entitlement, {
         state,
         packages: [...new Set(desired.reasons.map((r) => r.package))],
-        endsAt: planned.endsAt.toISOString(),
-        ...(planned.approvalId ? { approval: planned.approvalId } : {}),
-        ...(planned.exceptionId ? { exception: planned.exceptionId } : {}),
+        endsAt: endsAt.toISOString(),
+        ...(approvalId ? { approval: approvalId } : {}),
+        ...(exceptionId ? { exception: exceptionId } : {}),
       }),
     );
-    if (state === 'provisioning') addWork(desired.connector, 'grant');
+    if (state === 'provisioning') addWork(step, desired.connector, 'grant');
   }
+}
 
+/**
+ * What the brake decided besides revocations: grants it holds (their access stays in place), held grants
+ * put back, and a hold nothing waits on any more. Answers the hold it opened, if any.
+ */
+async function applyBrake(step: Step, brake: BrakeOutcome): Promise<string | null> {
+  const { db, tenantId, userId, inputs } = step;
+  let heldBy: string | null = null;
   if (brake.hold.length) {
     const hold = await openHold(db, tenantId, { id: userId, userName: inputs.userName ?? userId }, brake.hold[0]!.reason, {
       actor: SYSTEM_ACTOR,
@@ -169,159 +199,66 @@ async function reconcileOnce(db: Tx, tenantId: string, userId: string, now: Date
       detail: { user: userId },
     });
   }
+  return heldBy;
+}
 
-  for (const { grant, reason } of brake.revoke) {
-    // A connector job may move the grant on (provisioning → active) after it was read here, so each move
-    // names every state it may start from rather than the one that was read: a revocation is never lost
-    // to that race.
+/**
+ * Ends grants: one that never reached the downstream ends here; one that may have goes to `revoking` and
+ * a revocation job. A connector job may move the grant on (provisioning → active) after it was read here,
+ * so each move names every state it may start from rather than the one that was read: a revocation is
+ * never lost to that race.
+ */
+async function startRevocations(step: Step, revocations: readonly PlannedRevoke[]): Promise<void> {
+  const { db, tenantId } = step;
+  for (const { grant, reason } of revocations) {
     const ended = NEVER_PROVISIONED.includes(grant.state) && (await moveGrant(db, tenantId, grant.id, { from: NEVER_PROVISIONED, to: 'revoked', revokeReason: reason }, revokeEvent('grant.revoked', grant, reason)));
     if (!ended && (await moveGrant(db, tenantId, grant.id, { from: DOWNSTREAM_LIVE, to: 'revoking', revokeReason: reason }, revokeEvent('grant.revoking', grant, reason)))) {
-      addWork(grant.connector, 'revoke');
+      addWork(step, grant.connector, 'revoke');
     }
   }
+}
 
+async function moveEnds(step: Step, plan: Plan): Promise<void> {
   for (const [action, ends] of [['grant.extended', plan.extend], ['grant.shortened', plan.shorten]] as const) {
     for (const { grant, endsAt, endBound, approvalId } of ends) {
-      await moveGrantEnd(db, tenantId, grant.id, { endsAt, endBound, approvalId }, grantEvent(action, grant.connector, grant.entitlement, { endsAt: endsAt.toISOString(), endBound }, grant.id));
+      await moveGrantEnd(step.db, step.tenantId, grant.id, { endsAt, endBound, approvalId }, grantEvent(action, grant.connector, grant.entitlement, { endsAt: endsAt.toISOString(), endBound }, grant.id));
     }
   }
+}
 
-  if (user && policy && facts) {
-    for (const { package: pkg, desired } of plan.requestApproval) {
-      await insertApproval(
-        db,
-        tenantId,
-        {
-          userId,
-          userName: user.userName,
-          package: pkg,
-          approvers: approversFor(policy, pkg, facts.intake.sponsor ?? null),
-          subjectNames: subjectNames(user),
-          reasons: desired.flatMap((d) => d.reasons.filter((r) => r.package === pkg)).map((r) => ({ rule: r.rule, ruleName: r.ruleName ?? null, group: r.group ? { id: r.group.id, displayName: r.group.displayName } : null })),
-          policyVersion: policyVersion?.version ?? null,
-          deadline: addValidDuration(now, policy.approvals.deadline),
-        },
-        { actor: SYSTEM_ACTOR, action: 'approval.requested', resourceType: 'approval', detail: { package: pkg, user: userId } },
-      );
-    }
+/** Requests for packages that need an approval, routed to the approvers the policy names now. */
+async function requestApprovals(step: Step, requests: Plan['requestApproval'], policy: PolicyDocument, facts: UserFacts): Promise<void> {
+  const { db, tenantId, userId, now, inputs } = step;
+  const user = inputs.user;
+  if (!user) return;
+  for (const { package: pkg, desired } of requests) {
+    await insertApproval(
+      db,
+      tenantId,
+      {
+        userId,
+        userName: user.userName,
+        package: pkg,
+        approvers: approversFor(policy, pkg, facts.intake.sponsor ?? null),
+        subjectNames: subjectNames(user),
+        reasons: desired.flatMap((d) => d.reasons.filter((r) => r.package === pkg)).map((r) => ({ rule: r.rule, ruleName: r.ruleName ?? null, group: r.group ? { id: r.group.id, displayName: r.group.displayName } : null })),
+        policyVersion: inputs.policy?.version ?? null,
+        deadline: addValidDuration(now, policy.approvals.deadline),
+      },
+      { actor: SYSTEM_ACTOR, action: 'approval.requested', resourceType: 'approval', detail: { package: pkg, user: userId } },
+    );
   }
-  for (const { approval, to } of plan.endApproval) {
+}
+
+async function endApprovals(step: Step, ends: Plan['endApproval']): Promise<void> {
+  const { db, tenantId, userId } = step;
+  for (const { approval, to } of ends) {
     if (to === 'need_ended') {
       await markApprovalNeedEnded(db, tenantId, approval.id);
       continue;
     }
     await moveApproval(db, tenantId, approval.id, { from: approval.state, to }, { actor: SYSTEM_ACTOR, action: `approval.${to}`, resourceType: 'approval', resourceId: approval.id, detail: { package: approval.package, user: userId } });
   }
-
-  return { work: [...work.values()], heldBy };
-}
-
-/**
- * Decides and records where the user stands with their sponsor (see decideSponsorship); a lapse and a
- * restoration are audited. Only for policies with a `sponsorship` section.
- */
-async function sponsorshipOf(db: Tx, tenantId: string, user: { id: string; userName: string }, facts: UserFacts, policy: PolicyDocument, now: Date): Promise<SponsorshipStatus> {
-  const sponsor = facts.intake.sponsor;
-  const { sponsorActive, previous } = await sponsorshipInputs(db, tenantId, user.id, sponsor ?? null);
-  const grace = policy.sponsorship?.grace;
-  const graceMs = grace ? validDurationMs(grace) : 0;
-  const decision = decideSponsorship({ userName: user.userName, sponsor, sponsorActive, previous, graceMs, now });
-  const n = decision.next;
-  if (!previous || previous.sponsor !== n.sponsor || previous.lapsedSince?.getTime() !== n.lapsedSince?.getTime() || previous.ended !== n.ended) {
-    await saveSponsorship(db, tenantId, user.id, n);
-  }
-  if (decision.change) {
-    recordAuditEvent(db, tenantId, {
-      actor: SYSTEM_ACTOR,
-      action: decision.change === 'lapsed' ? 'user.sponsor_lapsed' : 'user.sponsor_restored',
-      resourceType: 'user',
-      resourceId: user.id,
-      detail: decision.change === 'lapsed' ? { revokeAt: n.revokeAt!.toISOString() } : {},
-    });
-  }
-  return decision.status;
-}
-
-/** The sponsor is then checked as a sponsorship (with its grace), not as a missing intake attribute. */
-function withoutSponsorIntake(policy: PolicyDocument): PolicyDocument {
-  return { ...policy, intake: { ...policy.intake, required: policy.intake.required.filter((k) => k !== 'sponsor') } };
-}
-
-interface BrakeOutcome {
-  revoke: PlannedRevoke[];
-  hold: PlannedRevoke[];
-  /** Held grants to put back: the hold was rejected, or the IdP no longer asks for the deprovision. */
-  restore: CurrentGrant[];
-  /** A pending hold nothing waits on any more. */
-  withdraw: string | null;
-}
-
-/**
- * Sorts the planned revocations through the mass-deprovision brake. Grants already held wait for their
- * hold's decision (released: revoked now; rejected: back to active). Counted revocations are held while
- * the brake is engaged; otherwise the deprovision is logged and goes ahead. An operator's rejection stands
- * until the IdP changes the user again.
- */
-async function throughBrake(db: Tx, tenantId: string, userId: string, inputs: ReconcileInputs, planned: readonly PlannedRevoke[], policy: PolicyDocument | undefined): Promise<BrakeOutcome> {
-  const out: BrakeOutcome = { revoke: [], hold: [], restore: [], withdraw: null };
-  const counted: PlannedRevoke[] = [];
-  const revoking = new Set(planned.map((r) => r.grant.id));
-  for (const r of planned) {
-    const reason: RevokeReason = inputs.user ? r.reason : 'deleted';
-    const grant = inputs.grants.find((g) => g.id === r.grant.id)!;
-    if (grant.state === 'held') {
-      // A planned end (expiry) does not wait for the hold; what the brake counts waits for its decision.
-      if (!isBraked(reason) || (grant.holdState !== 'pending' && grant.holdState !== 'rejected')) out.revoke.push({ grant, reason });
-      else if (grant.holdState === 'rejected') out.restore.push(grant);
-      continue;
-    }
-    if (isBraked(reason) && DOWNSTREAM_LIVE.includes(grant.state)) counted.push({ grant, reason });
-    else out.revoke.push({ grant, reason });
-  }
-  // Held grants still wanted: the deprovision was taken back.
-  const stillHeld = inputs.grants.filter((g) => g.state === 'held' && !revoking.has(g.id));
-  out.restore.push(...stillHeld);
-  if (stillHeld.length && inputs.latestHold?.state === 'pending' && !inputs.grants.some((g) => g.state === 'held' && revoking.has(g.id))) out.withdraw = inputs.latestHold.id;
-
-  if (counted.length === 0) return out;
-  const latest = inputs.latestHold;
-  if (latest?.state === 'rejected' && latest.decidedAt && inputs.userUpdatedAt && inputs.userUpdatedAt <= latest.decidedAt) return out;
-  const settings = policy?.brake ?? DEFAULT_BRAKE;
-  const state = await brakeState(db, tenantId, validDurationMs(settings.window));
-  if (brakeEngaged(settings, state)) {
-    out.hold.push(...counted);
-  } else {
-    await logDeprovision(db, tenantId, userId);
-    out.revoke.push(...counted);
-  }
-  return out;
-}
-
-/** Emergency access expanded to the entitlements of its package, as the policy now defines it. */
-function exceptionEntitlements(exceptions: readonly ExceptionRecord[], policy: PolicyDocument): ExceptionEntitlement[] {
-  return exceptions.flatMap((x) =>
-    Object.entries(policy.packages[x.package]?.entitlements ?? {}).flatMap(([connector, entitlements]) =>
-      entitlements.map((entitlement) => ({ exceptionId: x.id, connector, entitlement, startsAt: x.startsAt, endsAt: x.endsAt })),
-    ),
-  );
-}
-
-/** Who may decide a request for `pkg`, resolved now from the policy and the user's sponsor. */
-function approversFor(policy: PolicyDocument, pkg: string, sponsor: string | null): Approvers {
-  const routes = policy.packages[pkg]?.approvers ?? policy.approvals.approvers;
-  return {
-    routes: [...routes],
-    sponsor: routes.includes('sponsor') ? sponsor : null,
-    tenant: routes.includes('tenant') ? policy.approvals.tenantApprovers : [],
-    msp: routes.includes('msp') ? policy.approvals.mspApprovers : [],
-  };
-}
-
-/** Every name the user goes by: none of them may approve the user's own access. */
-function subjectNames(user: { userName: string; doc: Record<string, unknown> }): string[] {
-  const emails = Array.isArray(user.doc['emails']) ? (user.doc['emails'] as { value?: unknown }[]) : [];
-  const names = [user.userName, ...emails.map((e) => e?.value).filter((v): v is string => typeof v === 'string')];
-  return [...new Set(names.map((n) => n.trim().toLowerCase()))];
 }
 
 function grantEvent(action: string, connector: string, entitlement: string, detail: Record<string, string | string[]>, id: string | null = null): AuditEventInput {
