@@ -9,7 +9,7 @@ import { type RunningWorkers, startWorkers } from '../src/provisioning/workers.j
 import { runCli } from './helpers/cli.js';
 import { databaseUrl, dropDatabase, randomName } from './helpers/databases.js';
 import { eventually } from './helpers/eventually.js';
-import { grantsOf, idp } from './helpers/provisioning-tenant.js';
+import { idp, startStaffTenant } from './helpers/provisioning-tenant.js';
 import { startServiceProcess } from './helpers/service-process.js';
 import { startTestService, TEST_MASTER_KEY, type TestService, type TestTenant } from './helpers/test-service.js';
 
@@ -22,29 +22,6 @@ let workers: RunningWorkers;
 /** A scraper's credential: metrics name every tenant, so an auditor key (read-only, all tenants). */
 let scraper: { Authorization: string };
 const logLines: Record<string, unknown>[] = [];
-
-const POLICY = `version: 1
-packages:
-  reader:
-    entitlements:
-      mem: [role:read]
-    maxDuration: P30D
-  broken:
-    entitlements:
-      other: [role:missing]
-    maxDuration: P30D
-  special:
-    entitlements:
-      mem: [role:special]
-    maxDuration: P30D
-    approval: required
-approvals:
-  approvers: [tenant]
-  tenantApprovers: [lead@globex.example]
-rules:
-  - when: { group: Staff }
-    grant: [reader, broken, special]
-`;
 
 beforeAll(async () => {
   svc = await startTestService();
@@ -105,19 +82,7 @@ async function scrape(): Promise<Sample[]> {
 
 async function provisionedTenant(): Promise<{ t: TestTenant; userId: string }> {
   const t = await svc.tenant();
-  await svc.runtime.connectors.add(t.slug, { name: 'mem', kind: 'memory', config: { namespace: `metrics-${t.slug}`, entitlements: ['role:read', 'role:special'], latencyMs: 0 } }, 'operator:test');
-  // A downstream of its own for the entitlement it does not know: its failure parks only its own work.
-  await svc.runtime.connectors.add(t.slug, { name: 'other', kind: 'memory', config: { namespace: `metrics-other-${t.slug}`, entitlements: ['role:write'], latencyMs: 0 } }, 'operator:test');
-  await svc.runtime.policies.apply(t.slug, POLICY, 'operator:test');
-  const scim = idp(svc, t);
-  const userId = await scim.createUser(`pat@${t.slug}.example`);
-  await scim.createGroup('Staff', [userId]);
-  await eventually(async () => {
-    const states = (await grantsOf(svc, t, userId)).map((g) => `${g.entitlement}:${g.state}`).sort();
-    expect(states).toEqual(['role:missing:failed', 'role:read:active']);
-    // The package that needs approval holds nothing yet: its request waits.
-    expect(await svc.sql("SELECT 1 FROM approval_requests WHERE tenant_id = $1 AND state = 'pending'", [t.id])).toHaveLength(1);
-  });
+  const { userId } = await startStaffTenant(svc, t, `pat@${t.slug}.example`);
   return { t, userId };
 }
 

@@ -1,37 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
-import { eventually } from './helpers/eventually.js';
-import { grantsOf, idp } from './helpers/provisioning-tenant.js';
+import { startStaffTenant } from './helpers/provisioning-tenant.js';
 import { startTestService, type TestService, type TestTenant } from './helpers/test-service.js';
 
 /** `lanyard status` through the real CLI, against tenants provisioned by the real pipeline. */
 let svc: TestService;
 let busy: TestTenant;
 let idle: TestTenant;
-let userId: string;
-
-const POLICY = `version: 1
-packages:
-  reader:
-    entitlements:
-      mem: [role:read]
-    maxDuration: P30D
-  broken:
-    entitlements:
-      other: [role:missing]
-    maxDuration: P30D
-  special:
-    entitlements:
-      mem: [role:special]
-    maxDuration: P30D
-    approval: required
-approvals:
-  approvers: [tenant]
-  tenantApprovers: [lead@globex.example]
-rules:
-  - when: { group: Staff }
-    grant: [reader, broken, special]
-`;
 
 const cli = (args: string[]) => runCli(args, svc.cliEnv());
 
@@ -39,19 +14,9 @@ beforeAll(async () => {
   svc = await startTestService({}, { workers: true });
   busy = await svc.tenant();
   idle = await svc.tenant();
-  const memory = (namespace: string, entitlements: string[]) => ({ kind: 'memory', config: { namespace: `${namespace}-${busy.slug}`, entitlements, latencyMs: 0 } });
-  await svc.runtime.connectors.add(busy.slug, { name: 'mem', ...memory('status', ['role:read', 'role:special']) }, 'operator:test');
-  // The entitlement this downstream does not know fails for good: parked work, on its own connector.
-  await svc.runtime.connectors.add(busy.slug, { name: 'other', ...memory('status-other', ['role:write']) }, 'operator:test');
-  await svc.runtime.policies.apply(busy.slug, POLICY, 'operator:test');
-  const scim = idp(svc, busy);
-  userId = await scim.createUser('pat@partner.example');
+  const { scim } = await startStaffTenant(svc, busy, 'pat@partner.example');
   const left = await scim.createUser('lee@partner.example');
   await scim.setActive(left, false);
-  await scim.createGroup('Staff', [userId]);
-  await eventually(async () => {
-    expect((await grantsOf(svc, busy, userId)).map((g) => `${g.entitlement}:${g.state}`).sort()).toEqual(['role:missing:failed', 'role:read:active']);
-  });
   await svc.runtime.tokens.issue(busy.slug, { ttlMs: 3 * 24 * 3600_000 }, 'operator:test');
   await svc.runtime.tenants.setContractEnd(busy.slug, new Date('2027-06-30T00:00:00Z'), 'operator:test');
   // A hold the brake would have left, and a push 42 minutes ago, as the database would have them.

@@ -1,7 +1,26 @@
 import { expect } from 'vitest';
 import { CORE_GROUP, CORE_USER, LANYARD_ACCESS, PATCH_OP } from '../../src/scim/schemas.js';
 import { createDownstreamPostgres, type DownstreamPostgres } from './downstream-postgres.js';
+import { eventually } from './eventually.js';
 import { startTestService, type TestService, type TestTenant } from './test-service.js';
+
+/**
+ * The policy the pipeline and lifecycle tests start from: one package, `analyst`, granting `role` through
+ * the `warehouse` connector to members of "Partner Analysts". `intake` requires the partner intake
+ * attributes (INTAKE carries them); `extra` is appended as further top-level sections (brake, sponsorship…).
+ */
+export function analystPolicy(role: string, opts: { maxDuration?: string; intake?: boolean; extra?: string } = {}): string {
+  return `version: 1
+${opts.intake ? 'intake:\n  required: [organization, sponsor, accessEndDate]\n' : ''}packages:
+  analyst:
+    entitlements:
+      warehouse: [role:${role}]
+    maxDuration: ${opts.maxDuration ?? 'P90D'}
+rules:
+  - when: { group: Partner Analysts }
+    grant: [analyst]
+${opts.extra ?? ''}`;
+}
 
 export const INTAKE = { organization: 'Globex', sponsor: 'ada@acme.example', accessEndDate: '2099-01-01T00:00:00Z' };
 
@@ -77,4 +96,52 @@ export async function startWarehouseTenant(roleNames: string[], policyFor: (role
       await downstream.drop();
     },
   };
+}
+
+/**
+ * The policy of the status and metrics tests: `reader` provisions through the memory connector `mem`,
+ * `broken` names an entitlement its downstream does not know (parked as failed), and `special` waits for
+ * an approval.
+ */
+const STAFF_POLICY = `version: 1
+packages:
+  reader:
+    entitlements:
+      mem: [role:read]
+    maxDuration: P30D
+  broken:
+    entitlements:
+      other: [role:missing]
+    maxDuration: P30D
+  special:
+    entitlements:
+      mem: [role:special]
+    maxDuration: P30D
+    approval: required
+approvals:
+  approvers: [tenant]
+  tenantApprovers: [lead@globex.example]
+rules:
+  - when: { group: Staff }
+    grant: [reader, broken, special]
+`;
+
+/**
+ * A tenant in every state a status report shows: two memory connectors (the failing entitlement on one of
+ * its own, so its failure parks only its own work), STAFF_POLICY, and `userName` in group Staff, waited for
+ * until one grant is active, one failed and one approval request pending. Needs the workers running.
+ */
+export async function startStaffTenant(svc: TestService, t: TestTenant, userName: string): Promise<{ userId: string; scim: ReturnType<typeof idp> }> {
+  const memory = (namespace: string, entitlements: string[]) => ({ kind: 'memory', config: { namespace: `${namespace}-${t.slug}`, entitlements, latencyMs: 0 } });
+  await svc.runtime.connectors.add(t.slug, { name: 'mem', ...memory('staff', ['role:read', 'role:special']) }, 'operator:test');
+  await svc.runtime.connectors.add(t.slug, { name: 'other', ...memory('staff-other', ['role:write']) }, 'operator:test');
+  await svc.runtime.policies.apply(t.slug, STAFF_POLICY, 'operator:test');
+  const scim = idp(svc, t);
+  const userId = await scim.createUser(userName);
+  await scim.createGroup('Staff', [userId]);
+  await eventually(async () => {
+    expect((await grantsOf(svc, t, userId)).map((g) => `${g.entitlement}:${g.state}`).sort()).toEqual(['role:missing:failed', 'role:read:active']);
+    expect(await svc.sql("SELECT 1 FROM approval_requests WHERE tenant_id = $1 AND state = 'pending'", [t.id])).toHaveLength(1);
+  });
+  return { userId, scim };
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import type { DownstreamPostgres } from '../helpers/downstream-postgres.js';
 import { eventually } from '../helpers/eventually.js';
-import { auditActions, grantsOf, startWarehouseTenant, type WarehouseTenant } from '../helpers/provisioning-tenant.js';
+import { analystPolicy, auditActions, grantsOf, startWarehouseTenant, type WarehouseTenant } from '../helpers/provisioning-tenant.js';
 import type { TestService, TestTenant } from '../helpers/test-service.js';
 
 /**
@@ -15,20 +15,7 @@ let t: TestTenant;
 let downstream: DownstreamPostgres;
 let scim: WarehouseTenant['scim'];
 
-const POLICY = (role: string) => `version: 1
-packages:
-  analyst:
-    entitlements:
-      warehouse: [role:${role}]
-    maxDuration: P90D
-rules:
-  - when: { group: Partner Analysts }
-    grant: [analyst]
-brake:
-  window: PT1H
-  minimum: 3
-  percent: 0
-`;
+const POLICY = (role: string) => analystPolicy(role, { extra: 'brake:\n  window: PT1H\n  minimum: 3\n  percent: 0\n' });
 
 beforeAll(async () => {
   fixture = await startWarehouseTenant(['analyst'], (roles) => POLICY(roles['analyst']!));

@@ -3,7 +3,7 @@ import { LANYARD_ACCESS, PATCH_OP } from '../../src/scim/schemas.js';
 import { runCli } from '../helpers/cli.js';
 import type { DownstreamPostgres } from '../helpers/downstream-postgres.js';
 import { eventually } from '../helpers/eventually.js';
-import { auditActions, grantsOf, idp, INTAKE, startWarehouseTenant, type WarehouseTenant } from '../helpers/provisioning-tenant.js';
+import { analystPolicy, auditActions, grantsOf, idp, INTAKE, startWarehouseTenant, type WarehouseTenant } from '../helpers/provisioning-tenant.js';
 import type { TestService, TestTenant } from '../helpers/test-service.js';
 
 /**
@@ -18,18 +18,7 @@ let downstream: DownstreamPostgres;
 let scim: WarehouseTenant['scim'];
 let analysts: string;
 
-const POLICY = (role: string) => `version: 1
-intake:
-  required: [organization, sponsor, accessEndDate]
-packages:
-  analyst:
-    entitlements:
-      warehouse: [role:${role}]
-    maxDuration: P90D
-rules:
-  - when: { group: Partner Analysts }
-    grant: [analyst]
-`;
+const POLICY = (role: string) => analystPolicy(role, { intake: true });
 
 async function onboard(userName: string, intake: Record<string, string> = INTAKE): Promise<string> {
   const id = await scim.createUser(userName, { [LANYARD_ACCESS]: intake });

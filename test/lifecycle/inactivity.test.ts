@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loginRoleName } from '../../connectors/postgres/client.js';
 import type { DownstreamPostgres } from '../helpers/downstream-postgres.js';
 import { eventually } from '../helpers/eventually.js';
-import { grantsOf, startWarehouseTenant, type WarehouseTenant } from '../helpers/provisioning-tenant.js';
+import { analystPolicy, grantsOf, startWarehouseTenant, type WarehouseTenant } from '../helpers/provisioning-tenant.js';
 import type { TestService, TestTenant } from '../helpers/test-service.js';
 
 /**
@@ -17,20 +17,7 @@ let downstream: DownstreamPostgres;
 let scim: WarehouseTenant['scim'];
 let analysts: string;
 
-const POLICY = (role: string) => `version: 1
-intake:
-  required: [organization, sponsor, accessEndDate]
-packages:
-  analyst:
-    entitlements:
-      warehouse: [role:${role}]
-    maxDuration: P1Y
-rules:
-  - when: { group: Partner Analysts }
-    grant: [analyst]
-inactivity:
-  after: P30D
-`;
+const POLICY = (role: string) => analystPolicy(role, { intake: true, maxDuration: 'P1Y', extra: 'inactivity:\n  after: P30D\n' });
 
 async function onboard(userName: string): Promise<string> {
   const id = await scim.createUser(userName);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LANYARD_ACCESS, PATCH_OP } from '../../src/scim/schemas.js';
 import { createDownstreamPostgres, type DownstreamPostgres } from '../helpers/downstream-postgres.js';
 import { eventually } from '../helpers/eventually.js';
-import { auditActions, grantsOf, idp, INTAKE } from '../helpers/provisioning-tenant.js';
+import { analystPolicy, auditActions, grantsOf, idp, INTAKE } from '../helpers/provisioning-tenant.js';
 import { startTestService, type TestService, type TestTenant } from '../helpers/test-service.js';
 
 /**
@@ -12,19 +12,7 @@ import { startTestService, type TestService, type TestTenant } from '../helpers/
 let svc: TestService;
 let downstream: DownstreamPostgres;
 
-const POLICY = (role: string, grace?: string) => `version: 1
-intake:
-  required: [organization, sponsor, accessEndDate]
-packages:
-  analyst:
-    entitlements:
-      warehouse: [role:${role}]
-    maxDuration: P90D
-rules:
-  - when: { group: Partner Analysts }
-    grant: [analyst]
-sponsorship:${grace ? ` { grace: ${grace} }` : ' {}'}
-`;
+const POLICY = (role: string, grace?: string) => analystPolicy(role, { intake: true, extra: `sponsorship:${grace ? ` { grace: ${grace} }` : ' {}'}\n` });
 
 async function tenantWith(grace?: string) {
   const t = await svc.tenant();

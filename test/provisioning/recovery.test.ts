@@ -10,7 +10,7 @@ import { CORE_USER, LANYARD_ACCESS } from '../../src/scim/schemas.js';
 import { PG_SERVER_URL } from '../helpers/databases.js';
 import { createDownstreamPostgres, type DownstreamPostgres } from '../helpers/downstream-postgres.js';
 import { eventually } from '../helpers/eventually.js';
-import { auditActions, grantsOf, idp, INTAKE } from '../helpers/provisioning-tenant.js';
+import { analystPolicy, auditActions, grantsOf, idp, INTAKE } from '../helpers/provisioning-tenant.js';
 import { startServiceProcess } from '../helpers/service-process.js';
 import { startTestService, TEST_MASTER_KEY, type TestService, type TestTenant } from '../helpers/test-service.js';
 
@@ -25,16 +25,7 @@ let scim: ReturnType<typeof idp>;
 let analysts: string;
 let redis: Redis;
 
-const POLICY = (role: string) => `version: 1
-packages:
-  analyst:
-    entitlements:
-      warehouse: [role:${role}]
-    maxDuration: P90D
-rules:
-  - when: { group: Partner Analysts }
-    grant: [analyst]
-`;
+const POLICY = (role: string) => analystPolicy(role);
 
 /** Workers in this process on the service's database and queues, with a quick sweep. */
 function workers(): Promise<RunningWorkers> {
