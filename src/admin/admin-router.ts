@@ -5,8 +5,7 @@ import { operatorActor } from '../operators/operator.js';
 import { problemFor } from './admin-errors.js';
 import type { AdminServices } from './admin-services.js';
 import { adminRoutes } from './admin-routes.js';
-import type { OidcBearerVerifier } from './oidc-bearer.js';
-import { authenticateOperator, operatorOf } from './operator-auth.js';
+import { operatorOf } from './operator-auth.js';
 import { can, roleAllows } from './permissions.js';
 import { sendProblem } from './problem.js';
 import { type AdminRoute, isStream } from './route.js';
@@ -16,7 +15,8 @@ const MAX_BODY = '1mb';
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
 
 export interface AdminRouterOptions {
-  oidc?: OidcBearerVerifier | undefined;
+  /** Resolves the operator (`authenticateOperator`), the one instance /metrics shares. */
+  authenticate: express.RequestHandler;
   /**
    * Mounted after authentication, for msp-admins only: the queue dashboard, loaded on its first request so
    * a service nobody opens it on never carries it (tens of MB).
@@ -30,7 +30,7 @@ export interface AdminRouterOptions {
  * its JSON answer checked against its schema before it leaves. The document itself is public: it holds
  * no data.
  */
-export function adminRouter(services: AdminServices, opts: AdminRouterOptions = {}): Router {
+export function adminRouter(services: AdminServices, opts: AdminRouterOptions): Router {
   const routes = adminRoutes();
   const router = express.Router();
   // Generated on first request (then kept): the generator and the document are not carried until asked for.
@@ -45,7 +45,7 @@ export function adminRouter(services: AdminServices, opts: AdminRouterOptions = 
     res.json(await document);
   });
   // Authentication before the body is read: an anonymous caller never makes the service parse anything.
-  router.use(authenticateOperator({ keys: services.operatorKeys, oidc: opts.oidc, log: services.log }));
+  router.use(opts.authenticate);
   if (opts.dashboard) {
     const { path, load } = opts.dashboard;
     let dashboard: Promise<express.Router> | undefined;

@@ -66,18 +66,17 @@ export function createApp({ config, pool, redis, log, onMarked, admin, metrics =
     const ready = postgres && redisOk;
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', postgres: postgres ? 'ok' : 'down', redis: redisOk ? 'ok' : 'down' });
   });
-  {
-    const services: AdminServices = { ...admin, config, pool, log };
-    const oidc = config.admin.oidc ? new OidcBearerVerifier(config.admin.oidc) : undefined;
-    // Metrics name tenants, so they are for operators who see every tenant (an auditor key suits a scraper).
-    const status = createStatusRegistry({ pool, log, queueDepth: queueDepthReader(config.redisUrl, config.jobs, redis) });
-    app.get('/metrics', authenticateOperator({ keys: services.operatorKeys, oidc, log }), authorize('tenant.read'), metricsHandler(metrics.registry, status));
-    const dashboard = {
-      path: DASHBOARD_PATH,
-      load: async () => (await import('../admin/queue-dashboard.js')).queueDashboard(services.queues(), `/admin/v1${DASHBOARD_PATH}`, config.jobs.queuePrefix),
-    };
-    app.use('/admin/v1', adminRouter(services, { oidc, dashboard }));
-  }
+  const services: AdminServices = { ...admin, config, pool, log };
+  const oidc = config.admin.oidc ? new OidcBearerVerifier(config.admin.oidc) : undefined;
+  const operator = authenticateOperator({ keys: services.operatorKeys, oidc, log });
+  // Metrics name tenants, so they are for operators who see every tenant (an auditor key suits a scraper).
+  const status = createStatusRegistry({ pool, log, queueDepth: queueDepthReader(config.redisUrl, config.jobs, redis) });
+  app.get('/metrics', operator, authorize('tenant.read'), metricsHandler(metrics.registry, status));
+  const dashboard = {
+    path: DASHBOARD_PATH,
+    load: async () => (await import('../admin/queue-dashboard.js')).queueDashboard(services.queues(), `/admin/v1${DASHBOARD_PATH}`, config.jobs.queuePrefix),
+  };
+  app.use('/admin/v1', adminRouter(services, { authenticate: operator, dashboard }));
 
   app.use('/scim/v2', metrics.scimRequests);
 

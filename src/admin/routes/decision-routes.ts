@@ -1,13 +1,8 @@
 import { z } from 'zod';
-import type { ListedApproval } from '../../approvals/approval-service.js';
-import type { ListedException } from '../../approvals/exception-service.js';
-import type { ListedHold } from '../../lifecycle/hold-service.js';
-import type { HoldRecord } from '../../store/holds-store.js';
-import type { ApprovalRecord } from '../../store/approvals-store.js';
 import type { Operator } from '../../operators/operator.js';
-import { pageApprovals } from '../../store/approvals-store.js';
-import { pageExceptions } from '../../store/exceptions-store.js';
-import { pageHolds } from '../../store/holds-store.js';
+import { type ApprovalRecord, pageApprovals } from '../../store/approvals-store.js';
+import { type ExceptionGrant, pageExceptions } from '../../store/exceptions-store.js';
+import { type HoldRecord, pageHolds } from '../../store/holds-store.js';
 import { inTenantBySlug } from '../../tenants/tenant-service.js';
 import { decodeTimeIdCursor, pageOfRows, pageQuerySchema, pageSchema } from '../pagination.js';
 import { type AdminRoute, route } from '../route.js';
@@ -32,7 +27,7 @@ const approvalSchema = z
   })
   .meta({ id: 'ApprovalRequest' });
 
-function approvalJson(a: ApprovalRecord | ListedApproval) {
+function approvalJson(a: ApprovalRecord) {
   return {
     id: a.id,
     userId: a.userId,
@@ -63,7 +58,7 @@ const holdSchema = z
   })
   .meta({ id: 'Hold' });
 
-function holdJson(h: HoldRecord | ListedHold) {
+function holdJson(h: HoldRecord) {
   return { id: h.id, userId: h.userId, userName: h.userName, state: h.state, reason: h.reason, createdAt: iso(h.createdAt), decidedBy: h.decidedBy, decidedAt: isoOrNull(h.decidedAt), decisionReason: h.decisionReason };
 }
 
@@ -71,8 +66,8 @@ const exceptionSchema = z
   .object({ id: z.uuid(), userId: z.uuid(), userName: z.string(), package: z.string(), grantedBy: z.string(), reason: z.string(), startsAt: isoDate, endsAt: isoDate, active: z.boolean() })
   .meta({ id: 'EmergencyException' });
 
-function exceptionJson(x: ListedException | (Omit<ListedException, 'tenant' | 'active'> & { active?: boolean })) {
-  return { id: x.id, userId: x.userId, userName: x.userName, package: x.package, grantedBy: x.grantedBy, reason: x.reason, startsAt: iso(x.startsAt), endsAt: iso(x.endsAt), active: x.active ?? x.endsAt > new Date() };
+function exceptionJson(x: ExceptionGrant, now: Date = new Date()) {
+  return { id: x.id, userId: x.userId, userName: x.userName, package: x.package, grantedBy: x.grantedBy, reason: x.reason, startsAt: iso(x.startsAt), endsAt: iso(x.endsAt), active: x.endsAt > now };
 }
 
 const pendingQuery = pageQuerySchema.extend({
@@ -205,7 +200,7 @@ export function decisionRoutes(): AdminRoute[] {
         const now = new Date();
         const rows = await inTenantBySlug(services.pool, params.slug, (db, t) => pageExceptions(db, t.id, { activeAt: query.active ? now : undefined, limit: query.limit + 1, before }), { readOnly: true });
         const page = pageOfRows(rows, query.limit, (r) => r.pageKey);
-        return { items: page.items.map((r) => exceptionJson({ ...r.record, active: r.record.endsAt > now })), nextCursor: page.nextCursor };
+        return { items: page.items.map((r) => exceptionJson(r.record, now)), nextCursor: page.nextCursor };
       },
     }),
     route({
